@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from urllib.parse import parse_qs
+
+from functions.approval_pages.pages import VERBS
+from functions.common.callbacks import (
+    APPROVAL,
+    PENDING,
+    Callback,
+    CallbackStore,
+    Resolution,
+    check_callback_id,
+)
+from functions.common.errors import (
+    ApprovalRejected,
+    AlreadyResolved,
+    Expired,
+    NotFound,
+    MalformedRequest,
+)
+
+MAX_COMMENT_CHARS = 500
+MAX_FORM_BYTES = 8 * 1024
+_ALLOWED_CONTROL = {"\n", "\r", "\t"}
+
+
+def pending_approval(store: CallbackStore, callback_id: str | None, now: float | None = None) -> Callback:
+    """The approval behind a link, if it can still be decided; otherwise the reason, as an error."""
+    now = time.time() if now is None else now
+    callback = store.get(check_callback_id(callback_id))
+    if callback is None or callback.kind != APPROVAL:
+        raise NotFound("This link is unknown: it may be mistyped or long expired.")
+    if callback.status != PENDING:
+        raise AlreadyResolved(f"This request was already decided ({callback.status.lower()}).")
+    if callback.is_expired(now):
+        raise Expired("This request has expired: the deadline passed before a decision was made.")
+    return callback
+
+
+def parse_decision_form(body: str | None, content_type: str) -> tuple[str, str]:
+    """(id, comment) from an application/x-www-form-urlencoded body."""
+    if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        raise MalformedRequest("Send the decision from the confirmation page's form.")
+    body = body or ""
+    if len(body) > MAX_FORM_BYTES:
+        raise MalformedRequest("The form is too large.")
+    try:
+        fields = parse_qs(body, keep_blank_values=True, max_num_fields=10, errors="strict")
+    except ValueError:
+        raise MalformedRequest("The form could not be read.") from None
+    if any(len(values) > 1 for values in fields.values()):
+        raise MalformedRequest("Each form field may be sent once.")
+    callback_id = check_callback_id(fields.get("id", [""])[0])
+    comment = fields.get("comment", [""])[0].strip()
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise MalformedRequest(f"The comment is limited to {MAX_COMMENT_CHARS} characters.")
+    if any(ord(char) < 32 and char not in _ALLOWED_CONTROL for char in comment):
+        raise MalformedRequest("The comment contains control characters.")
+    return callback_id, comment
+
+
+def decision(action: str, comment: str, now: float) -> Resolution:
+    _, past = VERBS[action]
+    decided_at = datetime.fromtimestamp(now, tz=timezone.utc).isoformat(timespec="seconds")
+    answer = {"decision": past, "comment": comment, "decidedAt": decided_at}
+    if action == "approve":
+        return Resolution(status=past.upper(), output=answer, decision=past, comment=comment)
+    return Resolution(
+        status=past.upper(),
+        error=ApprovalRejected.__name__,
+        cause=json.dumps(answer),
+        decision=past,
+        comment=comment,
+    )

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from aws_lambda_powertools.metrics import MetricUnit
+
+from functions.common.callbacks import CALCULATION, CANCELLED, CallbackStore
+from functions.common.errors import DoublingApiUnavailable
+from functions.common.observability import logger, metrics
+from functions.common.settings import Settings
+
+
+def request_doubling(
+    event: dict[str, Any], *, store: CallbackStore, settings: Settings, http: Any = requests
+) -> dict[str, Any]:
+    total = event["x"] + event["y"]
+    callback = store.register(
+        kind=CALCULATION,
+        task_token=event["taskToken"],
+        execution=event["execution"],
+        ttl_seconds=settings.calculation_timeout_seconds,
+        context={"x": event["x"], "y": event["y"], "sum": total},
+    )
+    body = {"value": total, "callbackUrl": settings.callbacks_url + callback.id}
+    try:
+        answer = http.post(settings.doubling_api_url, json=body, timeout=settings.http_timeout_seconds)
+        refused = answer.status_code >= 300
+        reason = f"answered HTTP {answer.status_code}"
+    except requests.RequestException as error:
+        refused, reason = True, f"could not be reached ({type(error).__name__})"
+    if refused:
+        store.mark(callback.id, CANCELLED)
+        metrics.add_metric(name="DoublingApiRefused", unit=MetricUnit.Count, value=1)
+        raise DoublingApiUnavailable(f"The doubling API {reason}.")
+    logger.info("doubling requested", extra={"sum": total})
+    return {"sum": total}

@@ -1,0 +1,54 @@
+"""The one place that sends email: an RFC 5322 message (text + HTML) through SES."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+
+from functions.common.errors import NotificationFailed
+from functions.common.observability import logger
+
+
+@dataclass(frozen=True)
+class Email:
+    sender: str
+    recipient: str
+    subject: str
+    text: str
+    html: str
+
+
+def build_message(email: Email) -> bytes:
+    message = EmailMessage()
+    message["From"] = email.sender
+    message["To"] = email.recipient
+    message["Subject"] = email.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=email.sender.rpartition("@")[2] or None)
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    return message.as_bytes()
+
+
+class Mailer:
+    def __init__(self, ses: Any) -> None:
+        self._ses = ses
+
+    def send(self, email: Email) -> str:
+        """Send one message; any refusal by SES becomes NotificationFailed with SES's reason."""
+        if not email.sender or not email.recipient:
+            raise NotificationFailed("SENDER_EMAIL and RECIPIENT_EMAIL must both be configured")
+        try:
+            answer = self._ses.send_raw_email(
+                Source=email.sender,
+                Destinations=[email.recipient],
+                RawMessage={"Data": build_message(email)},
+            )
+        except Exception as error:  # noqa: BLE001 - every SES refusal means the same to the workflow
+            reason = getattr(error, "response", {}).get("Error", {}).get("Message") or type(error).__name__
+            logger.error("email not sent", extra={"subject": email.subject, "reason": reason})
+            raise NotificationFailed(f"SES refused the message to {email.recipient}: {reason}") from None
+        logger.info("email sent", extra={"subject": email.subject, "message_id": answer.get("MessageId")})
+        return answer.get("MessageId", "")

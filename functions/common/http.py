@@ -1,0 +1,68 @@
+"""Shared pieces of the HTTP handlers: strict body parsing, request audit, JSON error answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+
+from functions.common.callbacks import Audit
+from functions.common.errors import RequestRefused, MalformedRequest
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def json_response(status_code: int, body: dict[str, Any]) -> Response:
+    return Response(
+        status_code=status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def add_json_error_answers(app: APIGatewayRestResolver) -> None:
+    """Answer every refused callback or malformed request with its status and a readable message."""
+
+    @app.exception_handler(RequestRefused)
+    def _callback_error(error: RequestRefused) -> Response:
+        return json_response(error.status_code, {"message": str(error)})
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_json_object(app: APIGatewayRestResolver) -> dict[str, Any]:
+    """The request body as a JSON object, or MalformedRequest with the reason."""
+    event = app.current_event
+    content_type = header(event.headers, "content-type").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise MalformedRequest("Send the body as JSON with 'Content-Type: application/json'.")
+    body = event.decoded_body or ""
+    if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+        raise MalformedRequest(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        value = json.loads(body, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise MalformedRequest("The body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise MalformedRequest("The body must be a JSON object.")
+    return value
+
+
+def audit_of(app: APIGatewayRestResolver) -> Audit:
+    event = app.current_event
+    identity = event.request_context.identity
+    return Audit(
+        source_ip=(identity.source_ip or "")[:64],
+        user_agent=header(event.headers, "user-agent")[:256],
+    )
+
+
+def header(headers: dict[str, str] | None, name: str) -> str:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value or ""
+    return ""

@@ -1,0 +1,21 @@
+"""Finalize: the whole story of an approved execution, as its output."""
+
+from functions.common.observability import logger, tracer
+
+
+@logger.inject_lambda_context(correlation_id_path="execution")
+@tracer.capture_lambda_handler
+def handler(event: dict, context: object) -> dict:
+    calculation, approval = event["calculation"], event["approval"]
+    story = {
+        "x": event["input"]["x"],
+        "y": event["input"]["y"],
+        "sum": calculation["sum"],
+        "doubled": calculation["doubled"],
+        "decision": approval["decision"],
+        "comment": approval.get("comment", ""),
+        "decidedAt": approval["decidedAt"],
+        "approver": approval.get("approver", ""),
+    }
+    logger.info("approved", extra={"decision": story["decision"]})
+    return story
