@@ -33,5 +33,6 @@ def request_doubling(
         store.mark(callback.id, CANCELLED)
         metrics.add_metric(name="DoublingApiRefused", unit=MetricUnit.Count, value=1)
         raise DoublingApiUnavailable(f"The doubling API {reason}.")
+    metrics.add_metric(name="DoublingRequested", unit=MetricUnit.Count, value=1)
     logger.info("doubling requested", extra={"sum": total})
     return {"sum": total}

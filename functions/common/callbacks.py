@@ -166,7 +166,7 @@ class CallbackStore:
         self, callback_id: str, *, kind: str, resolution: Resolution, audit: Audit, now: float
     ) -> tuple[str, Callback]:
         """PENDING -> resolution.status, once. Returns the task token (for the resolver only) and the record."""
-        names = {"#status": "status", "#comment": "comment", "#kind": "kind"}
+        names = {"#status": "status", "#kind": "kind"}
         values = {
             ":pending": PENDING,
             ":kind": kind,
@@ -181,6 +181,7 @@ class CallbackStore:
             values[":decision"] = resolution.decision
         if resolution.comment is not None:
             sets.append("#comment = :comment")
+            names["#comment"] = "comment"
             values[":comment"] = resolution.comment
         try:
             answer = self._db.update_item(

@@ -1,0 +1,59 @@
+"""`make local`: the whole workflow on this machine, no AWS account needed."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from local.config import load_service
+from local.engine import LocalEngine
+from local.front import make_server, serve_in_thread
+
+
+def console(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def main() -> int:
+    host = "127.0.0.1"
+    port = int(os.environ.get("PORT", "3000"))
+    outbox = Path(os.environ.get("OUTBOX", ".local/outbox")).resolve()
+    service = load_service(stage="local")
+    base_url = f"http://{host}:{port}"
+    engine = LocalEngine(service, api_base_url=base_url, outbox=outbox, console=console)
+    try:
+        server = make_server(
+            host, port, service.routes, engine.invoke, engine.start_execution, service.stage, report=console
+        )
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            console(f"Port {port} is already in use. Stop what uses it, or run: PORT={port + 1} make local")
+            return 2
+        raise
+    engine.start()
+    serve_in_thread(server)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    timeout = service.stage_config.get("APPROVAL_TIMEOUT_SECONDS")
+    console(f"approval workflow running locally at {base_url}  (approval deadline {timeout} s)")
+    console(f"emails are written to {outbox}")
+    for route in service.routes:
+        console(f"  {route.method:4} {base_url}{route.path}")
+    console(f"try:  curl -s -X POST {base_url}/start -H 'Content-Type: application/json' -d '{{\"x\": 3, \"y\": 4}}'")
+    console("Ctrl-C stops it.")
+    stop.wait()
+    console("stopping")
+    server.shutdown()
+    server.server_close()
+    engine.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""The embedded AWS emulation: moto runs the real state machine definition and our handlers.
+
+moto's Step Functions interpreter executes the ASL; its Lambda service would start Docker, so
+LambdaFunction._invoke_lambda is replaced by an in-process call of the serverless.yml handler.
+Emails that SES accepts are written as .eml files. These hooks use moto internals: moto is
+pinned and tests/workflow/test_canary.py fails loudly, naming the hook, if one stops working.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import traceback
+import uuid
+from email import message_from_string, policy
+from pathlib import Path
+from typing import Any, Callable
+
+from local.config import Service
+from local.intrinsics import resolve_intrinsics
+from local.lambda_runtime import FunctionRunner, install_thread_environ
+
+ACCOUNT = "123456789012"
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+Console = Callable[[str], None]
+
+
+class LocalEngine:
+    def __init__(self, service: Service, *, api_base_url: str, outbox: Path, console: Console) -> None:
+        self.service = service
+        self.api_base_url = api_base_url.rstrip("/")
+        self.outbox = outbox
+        self.console = console
+        self._mock: Any = None
+        self.state_machine_arn = ""
+        self.runner: FunctionRunner | None = None
+        self._by_lambda_name: dict[str, str] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        install_thread_environ()  # before boto3 reads the environment: see lambda_runtime
+        import boto3
+        from moto import mock_aws
+
+        _quiet_moto()
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        hooks.install(self)
+        region = self.service.region
+        iam = boto3.client("iam", region_name=region)
+        role = iam.create_role(
+            RoleName="local-execution-role",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "sts:AssumeRole",
+                            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+        names = {
+            "AWS::Region": region,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": f"{self.service.name}-{self.service.stage}",
+        }
+        names.update(self._create_resources(region))
+        prefix = f"{self.service.name}-{self.service.stage}"
+        lambdas = boto3.client("lambda", region_name=region)
+        for function in self.service.functions.values():
+            lambda_name = f"{prefix}-{function.name}"
+            arn = lambdas.create_function(
+                FunctionName=lambda_name,
+                Runtime="python3.12",
+                Role=role,
+                Handler=function.handler,
+                Code={"ZipFile": b"in-process"},
+                Timeout=function.timeout,
+                MemorySize=function.memory,
+            )["FunctionArn"]
+            names[f"{function.logical_id}.Arn"] = arn
+            self._by_lambda_name[lambda_name] = function.name
+        state_machine_arn = (
+            f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:{self.service.state_machine_name}"
+        )
+        names["ApprovalStateMachine"] = state_machine_arn
+        environments = {
+            function.name: {
+                **_lambda_environment(f"{prefix}-{function.name}", region, function.memory),
+                **{
+                    key: str(resolve_intrinsics(value, names=names, api_base_url=self.api_base_url))
+                    for key, value in function.environment.items()
+                },
+            }
+            for function in self.service.functions.values()
+        }
+        self.runner = FunctionRunner(self.service.functions, environments, region, ACCOUNT)
+        definition = resolve_intrinsics(
+            self.service.state_machine_definition, names=names, api_base_url=self.api_base_url
+        )
+        self.state_machine_arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
+            name=self.service.state_machine_name, definition=json.dumps(definition), roleArn=role
+        )["stateMachineArn"]
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            hooks.uninstall()
+            self._mock.stop()
+            self._mock = None
+
+    def _create_resources(self, region: str) -> dict[str, str]:
+        """Create the stack's resources that moto can hold: here, DynamoDB tables and SES identity."""
+        import boto3
+
+        names: dict[str, str] = {}
+        dynamodb = boto3.client("dynamodb", region_name=region)
+        for logical_id, resource in self.service.resources.items():
+            if resource["Type"] != "AWS::DynamoDB::Table":
+                continue
+            properties = resource["Properties"]
+            table = dynamodb.create_table(
+                TableName=properties["TableName"],
+                AttributeDefinitions=properties["AttributeDefinitions"],
+                KeySchema=properties["KeySchema"],
+                BillingMode=properties.get("BillingMode", "PAY_PER_REQUEST"),
+            )["TableDescription"]
+            ttl = properties.get("TimeToLiveSpecification")
+            if ttl:
+                dynamodb.update_time_to_live(TableName=properties["TableName"], TimeToLiveSpecification=ttl)
+            names[logical_id] = table["TableName"]
+            names[f"{logical_id}.Arn"] = table["TableArn"]
+        sender = self.service.stage_config.get("SENDER_EMAIL")
+        if sender:
+            boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=sender)
+        return names
+
+    # -- what the front calls ------------------------------------------------------------
+    def start_execution(self, input_json: str) -> dict[str, Any]:
+        import boto3
+
+        hooks.prune_threads()
+        answer = boto3.client("stepfunctions", region_name=self.service.region).start_execution(
+            stateMachineArn=self.state_machine_arn, name=str(uuid.uuid4()), input=input_json
+        )
+        return {"executionArn": answer["executionArn"], "startDate": answer["startDate"].timestamp()}
+
+    def invoke(self, function: str, event: Any) -> Any:
+        assert self.runner is not None, "engine not started"
+        return self.runner.invoke(function, event)
+
+    # -- what the hooks call -------------------------------------------------------------
+    def invoke_lambda(self, lambda_name: str, event: Any) -> tuple[str, bool]:
+        """(payload, errored) the way Lambda reports a handler's result or its exception."""
+        function = self._by_lambda_name[lambda_name]
+        try:
+            return json.dumps(self.invoke(function, event)), False
+        except Exception as error:  # noqa: BLE001 - reported to the state machine by its class name
+            self.console(f"  {function} raised {type(error).__name__}: {error}")
+            return json.dumps(
+                {
+                    "errorType": type(error).__name__,
+                    "errorMessage": str(error),
+                    "stackTrace": traceback.format_exception(error)[-3:],
+                }
+            ), True
+
+    def email_sent(self, message_id: str, raw: str) -> None:
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        path = self.outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{message_id}.eml"
+        path.write_text(raw, encoding="utf-8")
+        message = message_from_string(raw, policy=policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        links = _LINK.findall(body.get_content() if body else "")
+        self.console(f"  email to {message['To']}: {message['Subject']}  ({path})")
+        for link in links:
+            self.console(f"    {link}")
+
+    def execution_event(self, execution: str, event_type: str, details: dict[str, Any]) -> None:
+        if event_type.endswith("StateEntered"):
+            self.console(f"[{execution}] -> {details.get('name')}")
+        elif event_type == "ExecutionSucceeded":
+            self.console(f"[{execution}] SUCCEEDED")
+        elif event_type in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+            status = event_type.removeprefix("Execution").upper()
+            self.console(f"[{execution}] {status} {details.get('error') or ''}".rstrip())
+
+
+def _lambda_environment(name: str, region: str, memory: int) -> dict[str, str]:
+    """The variables the Lambda runtime itself sets, and local defaults for Powertools."""
+    return {
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        # No X-Ray daemon locally; the console shows the flow, so handler logs default to warnings.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
+    }
+
+
+def _quiet_moto() -> None:
+    # The interpreter logs every failure event at ERROR, even caught ones; the console says what matters.
+    for name in (
+        "moto.stepfunctions.parser.asl.component.eval_component",
+        "moto.stepfunctions.parser.asl.component.program.program",
+        "moto.stepfunctions.parser",
+    ):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+from local import hooks  # noqa: E402 - hooks refer back to LocalEngine's interface

@@ -1,0 +1,131 @@
+"""The local HTTP front: API Gateway's part, built from the http events in serverless.yml."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import unquote, urlsplit
+
+import jsonschema
+
+from local.apigw import proxy_event, response_parts
+from local.config import HttpRoute
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+class Route:
+    def __init__(self, route: HttpRoute) -> None:
+        self.spec = route
+        names = re.findall(r"\{([^}/]+)\}", route.path)
+        pattern = re.escape(route.path)
+        for name in names:
+            pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>[^/]+)")
+        self.regex = re.compile(pattern + "$")
+        self.validator = jsonschema.Draft4Validator(route.schema) if route.schema else None
+
+    def match(self, path: str) -> dict[str, str] | None:
+        found = self.regex.match(path)
+        return None if found is None else {key: unquote(value) for key, value in found.groupdict().items()}
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def make_server(
+    host: str,
+    port: int,
+    routes: list[HttpRoute],
+    invoke: Callable[[str, dict], dict],
+    start_execution: Callable[[str], dict],
+    stage: str,
+    report: Callable[[str], None] = print,
+) -> ThreadingHTTPServer:
+    compiled = [Route(route) for route in routes]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "approval-workflow-local"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            pass  # the engine prints the workflow's progress instead
+
+        def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
+                if key.lower() not in ("content-length", "connection"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _json(self, status: int, message: str) -> None:
+            self._answer(status, {"Content-Type": "application/json"}, json.dumps({"message": message}).encode())
+
+        def _dispatch(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                self.close_connection = True
+                return self._json(413, "Request too large.")
+            body = self.rfile.read(length) if length else b""
+            path = "/" + url.path.strip("/") if url.path.strip("/") else "/"
+            for route in compiled:
+                parameters = route.match(path)
+                if parameters is None or route.spec.method != self.command:
+                    continue
+                if route.spec.function is None:
+                    return self._start(route, body)
+                event = proxy_event(
+                    self.command,
+                    path,
+                    resource=route.spec.path,
+                    path_parameters=parameters,
+                    query=url.query,
+                    headers={key: value for key, value in self.headers.items()},
+                    body=body if body else None,
+                    source_ip=self.client_address[0],
+                    stage=stage,
+                )
+                try:
+                    result = invoke(route.spec.function, event)
+                except Exception as error:  # noqa: BLE001 - API Gateway answers a failed Lambda with 502
+                    report(f"  {route.spec.function} failed: {type(error).__name__}: {error}")
+                    return self._json(502, "Internal server error")
+                return self._answer(*response_parts(result))
+            self._json(404, f"No route for {self.command} {path}.")
+
+        def _start(self, route: Route, body: bytes) -> None:
+            # Mirrors the deployed integration: JSON only, checked against the request model.
+            content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                return self._json(415, "Unsupported Media Type: send application/json.")
+            try:
+                value = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+                if route.validator is not None:
+                    route.validator.validate(value)
+            except (ValueError, RecursionError, jsonschema.ValidationError):
+                return self._json(400, "Invalid request body")
+            answer = start_execution(json.dumps(value))
+            self._answer(200, {"Content-Type": "application/json"}, json.dumps(answer).encode())
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+        request_queue_size = 256
+
+    server = Server((host, port), Handler)
+    return server
+
+
+def serve_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, name="local-front", daemon=True)
+    thread.start()
+    return thread

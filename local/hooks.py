@@ -1,0 +1,98 @@
+"""The moto internals the local engine relies on, in one place (moto is pinned; see the canary test).
+
+- LambdaFunction._invoke_lambda(self, event) -> (payload, errored, logs): runs our handler in-process.
+- SESBackend.send_raw_email(self, source, destinations, raw_data): also writes the .eml file.
+- EventManager.add_event: reports each execution's progress to the console.
+- StepFunctionResponse.send_task_failure: moto 5.2.5 drops `cause`; pass it on as AWS does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_originals: dict[str, tuple[Any, str, Any]] = {}
+_engine: Any = None
+
+
+def install(engine: Any) -> None:
+    global _engine
+    from moto.awslambda.models import LambdaFunction
+    from moto.ses.models import SESBackend
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    _engine = engine
+    _replace(LambdaFunction, "_invoke_lambda", _invoke_lambda)
+    _replace(SESBackend, "send_raw_email", _send_raw_email)
+    _replace(EventManager, "add_event", _add_event)
+    _replace(ExecutionWorker, "_get_evaluation_environment", _evaluation_environment)
+    _replace(StepFunctionResponse, "send_task_failure", _send_task_failure)
+
+
+def uninstall() -> None:
+    global _engine
+    for key, (owner, name, original) in list(_originals.items()):
+        setattr(owner, name, original)
+        del _originals[key]
+    _engine = None
+
+
+def prune_threads() -> None:
+    """moto keeps every interpreter thread in a list forever; drop the finished ones."""
+    from moto.stepfunctions.parser import utils
+
+    utils.TMP_THREADS[:] = [thread for thread in utils.TMP_THREADS if thread.is_alive()]
+
+
+def _replace(owner: Any, name: str, replacement: Any) -> None:
+    key = f"{owner.__qualname__}.{name}"
+    if key not in _originals:
+        _originals[key] = (owner, name, getattr(owner, name))
+    setattr(owner, name, replacement)
+
+
+def _original(owner_name: str, name: str) -> Any:
+    return _originals[f"{owner_name}.{name}"][2]
+
+
+def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    if isinstance(event, (str, bytes)):  # moto passes the string "{}" for an empty payload
+        event = json.loads(event or "{}")
+    payload, errored = _engine.invoke_lambda(self.function_name, {} if event is None else event)
+    return payload, errored, ""
+
+
+def _send_raw_email(self: Any, source: str, destinations: list[str], raw_data: str) -> Any:
+    message = _original("SESBackend", "send_raw_email")(self, source, destinations, raw_data)
+    _engine.email_sent(message.id, raw_data)
+    return message
+
+
+def _evaluation_environment(self: Any) -> Any:
+    environment = _original("ExecutionWorker", "_get_evaluation_environment")(self)
+    environment.event_manager.execution_name = self._evaluation_details.execution_details.name
+    return environment
+
+
+def _add_event(self: Any, context: Any, event_type: Any, event_details: Any = None, *args: Any, **kwargs: Any) -> int:
+    event_id = _original("EventManager", "add_event")(self, context, event_type, event_details, *args, **kwargs)
+    name = getattr(self, "execution_name", None)
+    if name is not None and _engine is not None:
+        type_name = getattr(event_type, "value", str(event_type))
+        details = {}
+        for value in (event_details or {}).values():
+            if isinstance(value, dict):
+                details.update(value)
+        _engine.execution_event(name, type_name, details)
+    return event_id
+
+
+def _send_task_failure(self: Any) -> Any:
+    from moto.core.responses import EmptyResult
+
+    self.stepfunction_backend.send_task_failure(
+        self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+    )
+    return EmptyResult()
