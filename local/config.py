@@ -214,10 +214,15 @@ class _Resolver:
             block = dict(value or {})
             for key in STAGE_KEYS:
                 if key in self._environ:
-                    block[key] = self._environ[key]
+                    block[key] = _typed(self._environ[key])
             return block
         key = parts[-1]
-        return self._environ.get(key, value) if key in STAGE_KEYS else value
+        return _typed(self._environ[key]) if key in STAGE_KEYS and key in self._environ else value
+
+
+def _typed(text: str) -> Any:
+    """An environment override keeps env.json's types: whole numbers stay numbers."""
+    return int(text) if re.fullmatch(r"-?\d+", text.strip()) else text
 
 
 def _is_cfn_reference(text: str) -> bool:

@@ -4,11 +4,15 @@
 - SESBackend.send_raw_email(self, source, destinations, raw_data): also writes the .eml file.
 - EventManager.add_event: reports each execution's progress to the console.
 - StepFunctionResponse.send_task_failure: moto 5.2.5 drops `cause`; pass it on as AWS does.
+- DynamoDBBackend writes: moto checks a condition and writes without a lock, so two threads can
+  both pass one condition; DynamoDB serializes writes to an item, and so does this lock.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from typing import Any
 
 _originals: dict[str, tuple[Any, str, Any]] = {}
@@ -29,6 +33,28 @@ def install(engine: Any) -> None:
     _replace(EventManager, "add_event", _add_event)
     _replace(ExecutionWorker, "_get_evaluation_environment", _evaluation_environment)
     _replace(StepFunctionResponse, "send_task_failure", _send_task_failure)
+    serialize_dynamodb_writes()
+
+
+_write_lock = threading.RLock()
+
+
+def serialize_dynamodb_writes() -> None:
+    """Make moto's conditional writes atomic, as DynamoDB's are (also used by the store tests)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in ("put_item", "update_item", "delete_item"):
+        key = f"DynamoDBBackend.{name}"
+        if key in _originals:
+            continue
+        original = getattr(DynamoDBBackend, name)
+
+        @functools.wraps(original)
+        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with _write_lock:
+                return __original(self, *args, **kwargs)
+
+        _replace(DynamoDBBackend, name, locked)
 
 
 def uninstall() -> None:

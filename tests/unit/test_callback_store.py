@@ -1,0 +1,136 @@
+import json
+import threading
+import time
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.common.callbacks import (
+    APPROVAL,
+    CALCULATION,
+    EXPIRED,
+    PENDING,
+    Audit,
+    CallbackStore,
+    Resolution,
+    check_callback_id,
+    new_callback_id,
+    resolve,
+)
+from functions.common.errors import AlreadyResolved, Expired, MalformedRequest, NotFound
+from local.hooks import serialize_dynamodb_writes
+from tests.support import FakeStates, create_tables_from_serverless_yml
+
+TOKEN = "token-" + "s" * 40
+APPROVE = Resolution(status="APPROVED", output={"decision": "approved"}, decision="approved", comment="ok")
+
+
+@pytest.fixture
+def store():
+    serialize_dynamodb_writes()  # moto's conditional writes are not atomic on their own
+    with mock_aws():
+        yield CallbackStore(create_tables_from_serverless_yml(), boto3.client("dynamodb"))
+
+
+def register(store, ttl=60, now=None, kind=APPROVAL):
+    return store.register(kind=kind, task_token=TOKEN, execution="exec-1", ttl_seconds=ttl,
+                          context={"x": 1, "y": 2, "sum": 3, "doubled": 6}, now=now)
+
+
+def test_ids_are_192_bit_url_safe_and_unique():
+    ids = {new_callback_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(check_callback_id(value) == value for value in ids)
+    assert all(len(value) == 32 for value in ids)  # 24 bytes of randomness, base64url
+
+
+@pytest.mark.parametrize("bad", ["", "short", "../../etc/passwd", "a" * 31 + "\x00", "a" * 33, None, 5, "a" * 31 + "'"])
+def test_malformed_ids_are_refused_before_any_lookup(bad):
+    with pytest.raises(MalformedRequest):
+        check_callback_id(bad)
+
+
+def test_register_stores_pending_with_expiry_and_get_never_returns_the_token(store):
+    callback = register(store, ttl=600, now=1_000)
+    stored = store.get(callback.id)
+    assert stored.status == PENDING
+    assert stored.expires_at == 1_600
+    assert stored.context == {"x": 1, "y": 2, "sum": 3, "doubled": 6}
+    assert TOKEN not in repr(stored)
+
+
+def test_resolve_records_one_decision_and_sends_the_merged_output(store):
+    states = FakeStates()
+    callback = register(store)
+    decided = resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit("10.0.0.1", "ua"))
+    assert decided.status == "APPROVED" and decided.decision == "approved" and decided.comment == "ok"
+    ((name, kwargs),) = states.calls
+    assert name == "send_task_success" and kwargs["taskToken"] == TOKEN
+    assert json.loads(kwargs["output"]) == {"x": 1, "y": 2, "sum": 3, "doubled": 6, "decision": "approved"}
+
+
+def test_failure_resolution_sends_task_failure(store):
+    states = FakeStates()
+    callback = register(store)
+    rejection = Resolution(status="REJECTED", error="ApprovalRejected", cause="no", decision="rejected")
+    resolve(store, states, callback.id, kind=APPROVAL, resolution=rejection, audit=Audit())
+    assert states.calls == [("send_task_failure", {"taskToken": TOKEN, "error": "ApprovalRejected", "cause": "no"})]
+
+
+def test_second_resolution_is_refused_as_already_decided(store):
+    states = FakeStates()
+    callback = register(store)
+    resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
+    with pytest.raises(AlreadyResolved):
+        resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
+    assert len(states.calls) == 1
+
+
+def test_concurrent_resolutions_produce_exactly_one_decision(store):
+    states = FakeStates()
+    callback = register(store)
+    outcomes = []
+    barrier = threading.Barrier(10)
+
+    def attempt():
+        barrier.wait()
+        try:
+            resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
+            outcomes.append("decided")
+        except AlreadyResolved:
+            outcomes.append("409")
+
+    threads = [threading.Thread(target=attempt) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["409"] * 9 + ["decided"]
+    assert len(states.calls) == 1
+
+
+def test_expired_callback_is_refused_and_not_sent(store):
+    states = FakeStates()
+    callback = register(store, ttl=10, now=time.time() - 60)
+    with pytest.raises(Expired):
+        resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
+    assert states.calls == []
+    assert store.get(callback.id).status == PENDING
+
+
+def test_unknown_id_and_wrong_kind_are_not_found(store):
+    states = FakeStates()
+    with pytest.raises(NotFound):
+        resolve(store, states, new_callback_id(), kind=APPROVAL, resolution=APPROVE, audit=Audit())
+    calculation = register(store, kind=CALCULATION)
+    with pytest.raises(NotFound):
+        resolve(store, states, calculation.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
+
+
+@pytest.mark.parametrize("code", ["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"])
+def test_a_task_that_no_longer_waits_turns_the_answer_into_expired(store, code):
+    callback = register(store)
+    with pytest.raises(Expired):
+        resolve(store, FakeStates(dead_task_code=code), callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
+    assert store.get(callback.id).status == EXPIRED

@@ -1,0 +1,37 @@
+import pytest
+
+from functions.notify_failure.logic import classify, readable_cause
+
+INPUT = {"x": 1, "y": 2}
+CALC = {"x": 1, "y": 2, "sum": 3, "doubled": 6}
+
+
+@pytest.mark.parametrize(
+    "state, outcome",
+    [
+        ({"Error": "InvalidInput", "Cause": "{}"}, "InvalidInput"),
+        ({"Error": "Lambda.Unknown", "Cause": ""}, "InvalidInput"),
+        ({"x": "1", "y": 2, "input": None}, "CalculationFailed"),
+        ({"input": INPUT, "failure": {"Error": "States.Timeout"}}, "CalculationFailed"),
+        ({"input": INPUT, "failure": {"Error": "DoublingApiUnavailable"}}, "CalculationFailed"),
+        ({"input": INPUT, "calculation": CALC, "failure": {"Error": "ApprovalRejected"}}, "ApprovalRejected"),
+        ({"input": INPUT, "calculation": CALC, "failure": {"Error": "States.Timeout"}}, "ApprovalTimedOut"),
+        ({"input": INPUT, "calculation": CALC, "failure": {"Error": "States.HeartbeatTimeout"}}, "ApprovalTimedOut"),
+        ({"input": INPUT, "calculation": CALC, "failure": {"Error": "NotificationFailed"}}, "NotificationFailed"),
+        ({"input": INPUT, "calculation": CALC, "approval": {}, "failure": {"Error": "States.TaskFailed"}},
+         "NotificationFailed"),
+    ],
+)
+def test_each_failure_is_named_by_the_step_that_failed(state, outcome):
+    assert classify(state) == outcome
+
+
+def test_invalid_input_that_never_reached_validation_is_invalid_input():
+    # IsInputValid's default branch: no failure recorded, no numbers.
+    assert classify({"something": "else"}) == "InvalidInput"
+
+
+def test_lambda_error_causes_are_reduced_to_their_message():
+    cause = '{"errorMessage": "x must be a JSON integer", "errorType": "InvalidInput", "stackTrace": ["..."]}'
+    assert readable_cause({"Cause": cause}) == "x must be a JSON integer"
+    assert readable_cause({"Cause": "plain words"}) == "plain words"

@@ -1,0 +1,126 @@
+"""Whole executions over HTTP against `python -m local`, the process `make local` runs."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LocalService:
+    def __init__(self, outbox: Path, log: Path, **environment: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.outbox = outbox
+        self.log = log
+        env = {**os.environ, "PORT": str(self.port), "OUTBOX": str(outbox), **environment}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local"],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"local mode exited: {log.read_text()}")
+            try:
+                requests.get(f"{self.url}/executions/none", timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("local mode did not start within 60 s")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=30)
+
+    # -- the API ---------------------------------------------------------------------------
+    def start(self, x: int, y: int) -> str:
+        answer = requests.post(f"{self.url}/start", json={"x": x, "y": y}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["executionArn"].rsplit(":", 1)[1]
+
+    def status(self, name: str) -> dict:
+        answer = requests.get(f"{self.url}/executions/{name}", timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def wait_until_done(self, name: str, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.status(name)
+            if status["status"] != "RUNNING":
+                return status
+            time.sleep(0.1)
+        raise AssertionError(f"execution {name} still RUNNING after {timeout} s")
+
+    # -- the outbox ------------------------------------------------------------------------
+    def emails(self) -> list:
+        if not self.outbox.exists():
+            return []
+        return [message_from_bytes(path.read_bytes(), policy=policy.default) for path in sorted(self.outbox.glob("*.eml"))]
+
+    def emails_for(self, name: str) -> list:
+        return [message for message in self.emails() if name in text_of(message)]
+
+    def wait_for_email(self, name: str, subject_start: str, timeout: float = 30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.emails_for(name):
+                if message["Subject"].startswith(subject_start):
+                    return message
+            time.sleep(0.05)
+        raise AssertionError(f"no email {subject_start!r} for {name} within {timeout} s")
+
+    def approval_links(self, name: str) -> dict[str, str]:
+        message = self.wait_for_email(name, "Approval needed")
+        links = _LINK.findall(text_of(message))
+        return {link.split("?")[0].rsplit("/", 1)[1]: link for link in links}
+
+
+def text_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def decide(link: str, comment: str = "", session=requests) -> requests.Response:
+    """What the confirmation page's button does: POST the id (and comment) to the same path."""
+    url, _, query = link.partition("?")
+    callback_id = query.removeprefix("id=")
+    return session.post(url, data={"id": callback_id, "comment": comment}, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def local_service(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("local")
+    service = LocalService(directory / "outbox", directory / "local.log")
+    yield service
+    assert service.stop() == 0, service.log.read_text()[-2000:]
+
+
+@pytest.fixture(scope="session")
+def impatient_service(tmp_path_factory):
+    """A second local run whose approval deadline is 3 seconds (APPROVAL_TIMEOUT_SECONDS override)."""
+    directory = tmp_path_factory.mktemp("impatient")
+    service = LocalService(directory / "outbox", directory / "local.log", APPROVAL_TIMEOUT_SECONDS="3")
+    yield service
+    assert service.stop() == 0, service.log.read_text()[-2000:]
