@@ -32,6 +32,9 @@ def double_and_call_back(request: dict[str, Any], settings: Settings, http: Any 
 def _check_callback_url(url: Any, settings: Settings) -> None:
     """No open relay: only this service's own /callbacks/{id} URLs are called."""
     prefix = settings.callbacks_url
-    if not isinstance(url, str) or not settings.api_base_url or not url.startswith(prefix):
-        raise MalformedRequest("callbackUrl must be a callback URL of this service.")
-    check_callback_id(url[len(prefix):])
+    try:
+        if not isinstance(url, str) or not settings.api_base_url or not url.startswith(prefix):
+            raise MalformedRequest("not this service")
+        check_callback_id(url[len(prefix) :])
+    except MalformedRequest:
+        raise MalformedRequest("callbackUrl must be a callback URL of this service.") from None

@@ -1,0 +1,80 @@
+import json
+import time
+
+import boto3
+
+from functions.common.callbacks import APPROVAL, CallbackStore, new_callback_id
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "pytest"}
+TABLE = "approval-workflow-local-callbacks"
+
+
+def form(callback_id: str, comment: str = "") -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"id": callback_id, "comment": comment})
+
+
+def test_get_shows_the_numbers_and_decides_nothing(harness):
+    arn = harness.start_direct({"x": 10, "y": 11})
+    callback_id = harness.approval_id(arn)
+    for path in ("/approve", "/reject"):
+        status, headers, body = harness.call("approvalPages", "GET", path, query=f"id={callback_id}")
+        assert status == 200 and headers["Content-Type"].startswith("text/html")
+        assert "<td>21</td>" in body and "<td>42</td>" in body and 'method="post"' in body
+    assert harness.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    status, _, _ = harness.call("approvalPages", "POST", "/approve", headers=FORM, body=form(callback_id))
+    assert status == 200
+    assert harness.wait(arn)["status"] == "SUCCEEDED"
+
+
+def test_post_reject_fails_the_execution_with_the_comment(harness):
+    arn = harness.start_direct({"x": 1, "y": 1})
+    callback_id = harness.approval_id(arn)
+    status, _, body = harness.call("approvalPages", "POST", "/reject", headers=FORM,
+                                   body=form(callback_id, "not today"))
+    assert status == 200 and "rejected" in body
+    execution = harness.wait(arn)
+    assert execution["status"] == "FAILED" and execution["error"] == "ApprovalRejected"
+    assert json.loads(execution["cause"])["comment"] == "not today"
+
+
+def test_second_post_answers_409(harness):
+    arn = harness.start_direct({"x": 2, "y": 3})
+    callback_id = harness.approval_id(arn)
+    assert harness.call("approvalPages", "POST", "/approve", headers=FORM, body=form(callback_id))[0] == 200
+    status, _, body = harness.call("approvalPages", "POST", "/reject", headers=FORM, body=form(callback_id))
+    assert status == 409 and "already" in body
+
+
+def test_expired_approval_answers_410_on_get_and_post(harness):
+    store = CallbackStore(TABLE, boto3.client("dynamodb", region_name="us-east-1"))
+    expired = store.register(kind=APPROVAL, task_token="t", execution="e", ttl_seconds=5,
+                             context={"x": 1, "y": 1, "sum": 2, "doubled": 4}, now=time.time() - 60)
+    assert harness.call("approvalPages", "GET", "/approve", query=f"id={expired.id}")[0] == 410
+    status, _, body = harness.call("approvalPages", "POST", "/approve", headers=FORM, body=form(expired.id))
+    assert status == 410 and "expired" in body.lower()
+
+
+def test_unknown_id_answers_404(harness):
+    unknown = new_callback_id()
+    assert harness.call("approvalPages", "GET", "/reject", query=f"id={unknown}")[0] == 404
+    assert harness.call("approvalPages", "POST", "/reject", headers=FORM, body=form(unknown))[0] == 404
+
+
+def test_malformed_requests_answer_400_with_a_reason(harness):
+    cases = [
+        ("GET", "/approve", "", None, None),
+        ("GET", "/approve", "id=../../etc/passwd", None, None),
+        ("POST", "/approve", "", FORM, "id=short"),
+        ("POST", "/approve", "", FORM, form(new_callback_id(), "x" * 501)),
+        ("POST", "/approve", "", FORM, form(new_callback_id(), "nul\x00byte")),
+        ("POST", "/approve", "", {"Content-Type": "application/json"}, json.dumps({"id": new_callback_id()})),
+        ("POST", "/approve", "", FORM, f"id={new_callback_id()}&id={new_callback_id()}"),
+    ]
+    for method, path, query, headers, body in cases:
+        status, response_headers, text = harness.call("approvalPages", method, path, query=query,
+                                                      headers=headers, body=body)
+        assert status == 400, (method, query, body, text)
+        assert response_headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert "<p>" in text
