@@ -1,0 +1,55 @@
+# Everything installs from nothing: a Python venv with pinned packages, the pinned npm toolchain,
+# and (for the browser test) Debian's chromium.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAGE ?= dev
+export SLS_TELEMETRY_DISABLED := 1
+export SLS_NOTIFICATIONS_MODE := off
+
+.PHONY: help install local test test-fast package deploy remove bench clean
+
+help:
+	@echo "make local    run the whole workflow on this machine (no AWS account needed)"
+	@echo "make test     install everything and run every test"
+	@echo "make deploy   npx serverless deploy --stage \$$STAGE (default dev)"
+	@echo "make remove   npx serverless remove --stage \$$STAGE"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+install: $(VENV)/.installed node_modules/.installed
+
+local: $(VENV)/.installed
+	$(PY) -m local
+
+test: $(VENV)/.installed node_modules/.installed chromium
+	$(PY) -m pytest
+
+package: node_modules/.installed
+	npx serverless package --stage $(STAGE)
+
+deploy: node_modules/.installed
+	npx serverless deploy --stage $(STAGE)
+
+remove: node_modules/.installed
+	npx serverless remove --stage $(STAGE)
+
+bench: $(VENV)/.installed node_modules/.installed
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .serverless .local test-artifacts
