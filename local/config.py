@@ -106,13 +106,14 @@ def load_service(stage: str = "local", environ: Mapping[str, str] | None = None,
     (machine,) = machines.values()
     for event in machine.get("events", []):
         http = event["http"]
-        schemas = http.get("request", {}).get("schemas", {})
+        model = http.get("request", {}).get("schemas", {}).get("application/json")
         routes.append(
             HttpRoute(
                 method=http["method"].upper(),
                 path="/" + http["path"].strip("/"),
                 function=None,
-                schema=schemas.get("application/json"),
+                # Either the schema itself or {schema, name, description}, as the plugin accepts.
+                schema=model.get("schema", model) if isinstance(model, dict) else None,
             )
         )
     return Service(

@@ -1,0 +1,138 @@
+"""The deploy artifact: `serverless package` offline, then cfn-lint and assertions on the template."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / ".serverless"
+TEMPLATE = BUILD / "cloudformation-template-update-stack.json"
+
+
+@pytest.fixture(scope="session")
+def packaged():
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update({"SLS_AWS_REQUEST_MAX_RETRIES": "0", "SLS_TELEMETRY_DISABLED": "1"})
+    started = time.monotonic()
+    run = subprocess.run(
+        ["npx", "serverless", "package", "--stage", "dev"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, f"serverless package failed:\n{run.stdout}\n{run.stderr}"
+    print(f"serverless package: {time.monotonic() - started:.1f} s")
+    return json.loads(TEMPLATE.read_text())
+
+
+def resources(template, kind):
+    return {name: value for name, value in template["Resources"].items() if value["Type"] == kind}
+
+
+def definition(template) -> dict:
+    (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
+    text = machine["Properties"]["DefinitionString"]
+    text = text["Fn::Sub"][0] if isinstance(text, dict) else text
+    return json.loads(text)
+
+
+def test_template_passes_cfn_lint(packaged):
+    lint = subprocess.run(["cfn-lint", str(TEMPLATE)], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"})
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_every_route_of_the_contract_is_deployed(packaged):
+    paths = {}
+    for resource in resources(packaged, "AWS::ApiGateway::Resource").values():
+        paths[resource["Properties"]["PathPart"]] = resource
+    methods = set()
+    for method in resources(packaged, "AWS::ApiGateway::Method").values():
+        resource_ref = method["Properties"]["ResourceId"]["Ref"]
+        part = packaged["Resources"][resource_ref]["Properties"]["PathPart"]
+        parent = packaged["Resources"][resource_ref]["Properties"]["ParentId"]
+        prefix = "" if "Fn::GetAtt" in parent else packaged["Resources"][parent["Ref"]]["Properties"]["PathPart"] + "/"
+        methods.add((method["Properties"]["HttpMethod"], "/" + prefix + part))
+    assert {m for m in methods if m[0] != "OPTIONS"} == {
+        ("POST", "/start"), ("POST", "/double"), ("POST", "/callbacks/{id}"),
+        ("GET", "/approve"), ("POST", "/approve"), ("GET", "/reject"), ("POST", "/reject"),
+        ("GET", "/executions/{name}"),
+    }
+
+
+def test_start_accepts_only_json_checked_by_the_request_model(packaged):
+    (start,) = [m for m in resources(packaged, "AWS::ApiGateway::Method").values()
+                if "states:action/StartExecution" in json.dumps(m)]
+    integration = start["Properties"]["Integration"]
+    assert integration["PassthroughBehavior"] == "NEVER"
+    assert set(integration["RequestTemplates"]) == {"application/json"}
+    assert "RequestValidatorId" in start["Properties"]
+    (model,) = resources(packaged, "AWS::ApiGateway::Model").values()
+    schema = model["Properties"]["Schema"]
+    assert schema == json.loads((ROOT / "schemas" / "start.json").read_text())
+
+
+def test_both_waits_have_timeouts_and_every_task_a_catch(packaged):
+    states = definition(packaged)["States"]
+    assert states["Calculate"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
+    assert states["Approval"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
+    assert states["Calculate"]["TimeoutSeconds"] == 60
+    assert states["Approval"]["TimeoutSeconds"] == json.loads((ROOT / "env.json").read_text())["dev"][
+        "APPROVAL_TIMEOUT_SECONDS"]
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            assert state.get("Catch"), f"{name} has no Catch"
+            assert state["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
+    assert any(r["ErrorEquals"][:2] == ["DoublingApiUnavailable", "DoublingFailed"] and r["BackoffRate"] > 1
+               for r in states["Calculate"]["Retry"])
+    fails = {name: state for name, state in states.items() if state["Type"] == "Fail"}
+    assert fails["Failed"]["ErrorPath"] == "$.outcome.error"
+    assert "Pass" not in {state["Type"] for state in states.values()}
+
+
+def test_each_function_has_its_own_role_without_wildcard_actions(packaged):
+    roles = resources(packaged, "AWS::IAM::Role")
+    functions = resources(packaged, "AWS::Lambda::Function")
+    used = [function["Properties"]["Role"]["Fn::GetAtt"][0] for function in functions.values()]
+    assert len(set(used)) == len(functions) == 9
+    table = {"Fn::GetAtt": ["CallbacksTable", "Arn"]}
+    for name, role in roles.items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                for action in actions:
+                    assert action != "*" and not action.endswith(":*"), (name, action)
+                    if action.startswith("dynamodb:"):
+                        assert statement["Resource"] == table, (name, statement)
+                    if action.startswith("ses:"):
+                        assert all("identity/" in json.dumps(r) for r in statement["Resource"]), name
+    # The partner-style doubling API and the pure steps can touch nothing but their logs.
+    for name in ("DoubleIamRoleLambdaExecution", "ValidateIamRoleLambdaExecution", "FinalizeIamRoleLambdaExecution"):
+        actions = {a for p in roles[name]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+                   for a in s["Action"]}
+        assert all(a.startswith(("logs:", "xray:")) for a in actions), (name, actions)
+
+
+def test_callbacks_table_is_on_demand_with_ttl(packaged):
+    table = packaged["Resources"]["CallbacksTable"]
+    assert table["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert table["DeletionPolicy"] == "Delete"  # `serverless remove` leaves nothing behind
+
+
+def test_zips_hold_only_what_the_function_imports(packaged):
+    zips = sorted(BUILD.glob("*.zip"))
+    assert len(zips) == 9
+    forbidden = re.compile(r"^(tests|local|node_modules|boto3|botocore|s3transfer|plugins|schemas|statemachines)/")
+    for path in zips:
+        names = zipfile.ZipFile(path).namelist()
+        assert not [name for name in names if forbidden.match(name)], path.name
+        own = {name.split("/")[1] for name in names if name.startswith("functions/") and name.count("/") >= 2}
+        print(f"{path.name}: {path.stat().st_size} bytes")
+        assert "common" in own and len(own) <= 3, (path.name, own)
