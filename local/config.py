@@ -185,8 +185,10 @@ class _Resolver:
         return self._lookup(text)
 
     def _lookup(self, reference: str) -> Any:
-        if reference == "sls:stage" or reference.startswith("opt:stage"):
+        if reference == "sls:stage" or reference == "opt:stage":
             return self._stage
+        if reference.startswith("opt:"):
+            return None  # no other command-line option locally: the fallback applies
         if reference.startswith("self:"):
             value: Any = self._raw
             for part in reference[len("self:") :].split("."):
