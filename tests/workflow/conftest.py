@@ -124,3 +124,21 @@ def impatient_service(tmp_path_factory):
     service = LocalService(directory / "outbox", directory / "local.log", APPROVAL_TIMEOUT_SECONDS="3")
     yield service
     assert service.stop() == 0, service.log.read_text()[-2000:]
+
+
+@pytest.fixture
+def local_service_factory(tmp_path):
+    started = []
+
+    def make(**environment):
+        directory = tmp_path / f"run{len(started)}"
+        directory.mkdir()
+        service = LocalService(directory / "outbox", directory / "local.log", **environment)
+        started.append(service)
+        return service
+
+    yield make
+    for service in started:
+        if service.process.poll() is None:
+            service.process.kill()
+            service.process.wait()

@@ -110,3 +110,15 @@ def test_nobody_deciding_times_out_and_a_late_click_answers_410(impatient_servic
     late = decide(links["approve"])
     assert late.status_code == 410 and "expired" in late.text.lower()
     assert requests.get(links["approve"], timeout=10).status_code == 410
+
+
+def test_the_console_follows_each_execution_and_prints_the_links(local_service):
+    name = local_service.start(30, 12)
+    links = local_service.approval_links(name)
+    decide(links["approve"])
+    local_service.wait_until_done(name)
+    console = local_service.log.read_text()
+    for step in ("Validate", "IsInputValid", "Calculate", "Approval", "Finalize"):
+        assert f"[{name}] -> {step}" in console
+    assert f"[{name}] SUCCEEDED" in console
+    assert links["approve"] in console and links["reject"] in console
