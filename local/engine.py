@@ -140,7 +140,8 @@ class LocalEngine:
             names[logical_id] = table["TableName"]
             names[f"{logical_id}.Arn"] = table["TableArn"]
         sender = self.service.stage_config.get("SENDER_EMAIL")
-        if sender:
+        # LOCAL_SES_VERIFY=0 leaves the sender unverified, to rehearse SES refusing the email.
+        if sender and os.environ.get("LOCAL_SES_VERIFY", "1") != "0":
             boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=sender)
         return names
 

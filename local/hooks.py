@@ -4,6 +4,8 @@
 - SESBackend.send_raw_email(self, source, destinations, raw_data): also writes the .eml file.
 - EventManager.add_event: reports each execution's progress to the console.
 - StepFunctionResponse.send_task_failure: moto 5.2.5 drops `cause`; pass it on as AWS does.
+- Execution.stop: moto leaves an execution that waits for a task token RUNNING after
+  StopExecution; AWS aborts it at once, so its tokens die. Release the waits as AWS would.
 - DynamoDBBackend writes: moto checks a condition and writes without a lock, so two threads can
   both pass one condition; DynamoDB serializes writes to an item, and so does this lock.
 """
@@ -24,6 +26,7 @@ def install(engine: Any) -> None:
     from moto.awslambda.models import LambdaFunction
     from moto.ses.models import SESBackend
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+    from moto.stepfunctions.parser.backend.execution import Execution
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -33,6 +36,7 @@ def install(engine: Any) -> None:
     _replace(EventManager, "add_event", _add_event)
     _replace(ExecutionWorker, "_get_evaluation_environment", _evaluation_environment)
     _replace(StepFunctionResponse, "send_task_failure", _send_task_failure)
+    _replace(Execution, "stop", _stop_execution)
     serialize_dynamodb_writes()
 
 
@@ -122,3 +126,14 @@ def _send_task_failure(self: Any) -> Any:
         self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
     )
     return EmptyResult()
+
+
+def _stop_execution(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackOutcomeSuccess
+
+    _original("Execution", "stop")(self, stop_date, error, cause)
+    environment = getattr(self.exec_worker, "env", None)
+    if environment is None:
+        return
+    for endpoint in list(environment.callback_pool_manager._pool.values()):
+        endpoint.notify(CallbackOutcomeSuccess(callback_id=endpoint.callback_id, output="{}"))

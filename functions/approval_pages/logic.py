@@ -6,21 +6,8 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
 from functions.approval_pages.pages import VERBS
-from functions.common.callbacks import (
-    APPROVAL,
-    PENDING,
-    Callback,
-    CallbackStore,
-    Resolution,
-    check_callback_id,
-)
-from functions.common.errors import (
-    ApprovalRejected,
-    AlreadyResolved,
-    Expired,
-    NotFound,
-    MalformedRequest,
-)
+from functions.common.callbacks import APPROVAL, Callback, CallbackStore, Resolution, check_callback_id
+from functions.common.errors import ApprovalRejected, MalformedRequest
 
 MAX_COMMENT_CHARS = 500
 MAX_FORM_BYTES = 8 * 1024
@@ -30,14 +17,7 @@ _ALLOWED_CONTROL = {"\n", "\r", "\t"}
 def pending_approval(store: CallbackStore, callback_id: str | None, now: float | None = None) -> Callback:
     """The approval behind a link, if it can still be decided; otherwise the reason, as an error."""
     now = time.time() if now is None else now
-    callback = store.get(check_callback_id(callback_id))
-    if callback is None or callback.kind != APPROVAL:
-        raise NotFound("This link is unknown: it may be mistyped or long expired.")
-    if callback.status != PENDING:
-        raise AlreadyResolved(f"This request was already decided ({callback.status.lower()}).")
-    if callback.is_expired(now):
-        raise Expired("This request has expired: the deadline passed before a decision was made.")
-    return callback
+    return store.open_callback(check_callback_id(callback_id), kind=APPROVAL, now=now)
 
 
 def parse_decision_form(body: str | None, content_type: str) -> tuple[str, str]:

@@ -209,15 +209,29 @@ class CallbackStore:
             ConditionExpression="attribute_exists(id)",
         )
 
-    def _why_not_claimable(self, callback_id: str, kind: str, now: float) -> Exception:
+    def open_callback(self, callback_id: str, *, kind: str, now: float) -> Callback:
+        """The callback if it can still be resolved; otherwise the reason, raised."""
         callback = self.get(callback_id)
-        if callback is None or callback.kind != kind:
-            return NotFound("This link is unknown: it may be mistyped or long expired.")
-        if callback.status == PENDING and callback.is_expired(now):
-            return Expired("This request has expired: the deadline passed before a decision was made.")
-        if callback.status in (EXPIRED, CANCELLED):
-            return Expired("This request is no longer waiting for an answer.")
+        refusal = refusal_for(callback, kind, now)
+        if refusal is not None:
+            raise refusal
+        return callback  # type: ignore[return-value]
+
+    def _why_not_claimable(self, callback_id: str, kind: str, now: float) -> Exception:
+        return refusal_for(self.get(callback_id), kind, now) or AlreadyResolved("This request was just answered.")
+
+
+def refusal_for(callback: Callback | None, kind: str, now: float) -> Exception | None:
+    """Why a callback cannot be resolved now (404 / 409 / 410), or None if it can."""
+    if callback is None or callback.kind != kind:
+        return NotFound("This link is unknown: it may be mistyped or long expired.")
+    if callback.status in (EXPIRED, CANCELLED):
+        return Expired("This request is no longer waiting for an answer.")
+    if callback.status != PENDING:
         return AlreadyResolved(f"This request was already answered ({callback.status.lower()}).")
+    if callback.is_expired(now):
+        return Expired("This request has expired: the deadline passed before a decision was made.")
+    return None
 
 
 def resolve(

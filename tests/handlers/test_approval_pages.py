@@ -78,3 +78,14 @@ def test_malformed_requests_answer_400_with_a_reason(harness):
         assert status == 400, (method, query, body, text)
         assert response_headers["Content-Security-Policy"].startswith("default-src 'none'")
         assert "<p>" in text
+
+
+def test_a_click_on_a_stopped_execution_answers_410(harness):
+    arn = harness.start_direct({"x": 6, "y": 6})
+    callback_id = harness.approval_id(arn)
+    harness.sfn.stop_execution(executionArn=arn, error="Operator", cause="stopped by hand")
+    assert harness.wait(arn)["status"] == "ABORTED"
+    status, _, body = harness.call("approvalPages", "POST", "/approve", headers=FORM, body=form(callback_id))
+    assert status == 410 and "no longer waiting" in body
+    # The record now says so too: a reload of the link answers 410 without touching Step Functions.
+    assert harness.call("approvalPages", "GET", "/approve", query=f"id={callback_id}")[0] == 410
