@@ -13,6 +13,7 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "ApprovalWorkflowTests",
         "POWERTOOLS_SERVICE_NAME": "approval-workflow",
+        "POWERTOOLS_LOG_LEVEL": "DEBUG",
     }
 )
 

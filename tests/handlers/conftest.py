@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from email import message_from_string, policy
 from pathlib import Path
@@ -16,11 +17,15 @@ from local.engine import LocalEngine
 from local.front import make_server, serve_in_thread
 from tests.workflow.conftest import free_port
 
+APPROVAL_TIMEOUT = 5
+
 
 class Harness:
-    def __init__(self, engine: LocalEngine, outbox: Path) -> None:
+    def __init__(self, engine: LocalEngine, outbox: Path, console: list[str]) -> None:
         self.engine = engine
+        self.url = engine.api_base_url
         self.outbox = outbox
+        self.console = console
         self.sfn = boto3.client("stepfunctions", region_name="us-east-1")
 
     def call(self, function: str, method: str, path: str, *, resource: str | None = None,
@@ -63,14 +68,15 @@ class Harness:
 def harness(tmp_path_factory):
     outbox = tmp_path_factory.mktemp("outbox")
     port = free_port()
-    service = load_service(stage="local")
+    # A short approval deadline, so that a timeout can be watched too.
+    service = load_service(stage="local", environ={**os.environ, "APPROVAL_TIMEOUT_SECONDS": str(APPROVAL_TIMEOUT)})
     lines: list[str] = []
     engine = LocalEngine(service, api_base_url=f"http://127.0.0.1:{port}", outbox=outbox, console=lines.append)
     server = make_server("127.0.0.1", port, service.routes, engine.invoke, engine.start_execution, "local",
                          report=lines.append)
     engine.start()
     serve_in_thread(server)
-    yield Harness(engine, outbox)
+    yield Harness(engine, outbox, lines)
     server.shutdown()
     server.server_close()
     engine.stop()

@@ -1,0 +1,70 @@
+"""Complete runs (approve, reject, timeout, invalid input), with everything they produce captured:
+log lines, console lines, emails, HTTP responses and URLs. No task token may appear in any of it."""
+
+import logging
+import time
+
+import boto3
+import requests
+
+from tests.handlers.conftest import APPROVAL_TIMEOUT
+
+TABLE = "approval-workflow-local-callbacks"
+
+
+def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, caplog):
+    # INFO for every library (botocore's DEBUG prints request bodies, which no deployment runs
+    # with); our own logger goes to stdout at the level the tests set (DEBUG).
+    caplog.set_level(logging.INFO)
+    seen: list[str] = []
+
+    def fetch(method, url, **kwargs):
+        seen.append(url)
+        answer = requests.request(method, url, timeout=30, **kwargs)
+        seen.append(answer.text)
+        seen.extend(f"{key}: {value}" for key, value in answer.headers.items())
+        return answer
+
+    def start(x, y):
+        return fetch("POST", f"{harness.url}/start", json={"x": x, "y": y}).json()["executionArn"]
+
+    def decide(arn, action, comment):
+        callback_id = harness.approval_id(arn)
+        fetch("GET", f"{harness.url}/{action}?id={callback_id}")
+        fetch("POST", f"{harness.url}/{action}", data={"id": callback_id, "comment": comment})
+
+    approved, rejected, ignored = start(1, 2), start(3, 4), start(5, 6)
+    decide(approved, "approve", "fine")
+    decide(rejected, "reject", "not fine")
+    harness.approval_id(ignored)
+    invalid = harness.start_direct({"x": "1", "y": 2})
+    for arn in (approved, rejected, invalid):
+        harness.wait(arn)
+    time.sleep(APPROVAL_TIMEOUT)
+    outcomes = {arn: harness.wait(arn, timeout=30) for arn in (approved, rejected, ignored, invalid)}
+    assert [o["status"] for o in outcomes.values()] == ["SUCCEEDED", "FAILED", "FAILED", "FAILED"]
+    assert outcomes[ignored]["error"] == "ApprovalTimedOut"
+    # Late and repeated clicks produce answers too.
+    decide(ignored, "approve", "too late")
+    for arn in outcomes:
+        name = arn.rsplit(":", 1)[1]
+        fetch("GET", f"{harness.url}/executions/{name}")
+
+    captured = capfd.readouterr()
+    log_records = "\n".join(record.getMessage() for record in caplog.records)
+    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=TABLE)["Items"]
+    names = {arn.rsplit(":", 1)[1] for arn in outcomes}
+    tokens = {item["taskToken"]["S"] for item in items if item["execution"]["S"] in names}
+    assert len(tokens) == 6  # a calculation and an approval for each valid run; none for the invalid one
+
+    produced = {
+        "log lines": captured.out + captured.err + log_records,
+        "console": "\n".join(harness.console),
+        "emails": "\n".join(path.read_text() for path in harness.outbox.glob("*.eml")),
+        "HTTP responses and URLs": "\n".join(seen),
+        "execution outputs": "\n".join(str(o.get("output", "")) + str(o.get("cause", "")) for o in outcomes.values()),
+    }
+    assert all(produced.values()), [name for name, text in produced.items() if not text]
+    for where, text in produced.items():
+        leaked = [token for token in tokens if token in text]
+        assert not leaked, f"{len(leaked)} task token(s) found in {where}"
