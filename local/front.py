@@ -116,6 +116,12 @@ def make_server(
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, CONNECT, made-up ones) finds no route: 404 JSON, not the stdlib's 501.
+            if name.startswith("do_"):
+                return self._dispatch
+            raise AttributeError(name)
+
     class Server(ThreadingHTTPServer):
         daemon_threads = True
         allow_reuse_address = True

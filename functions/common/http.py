@@ -40,7 +40,7 @@ def parse_json_object(app: APIGatewayRestResolver) -> dict[str, Any]:
     content_type = header(event.headers, "content-type").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise MalformedRequest("Send the body as JSON with 'Content-Type: application/json'.")
-    body = event.decoded_body or ""
+    body = body_text(app)
     if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         raise MalformedRequest(f"The body is larger than {MAX_BODY_BYTES} bytes.")
     try:
@@ -50,6 +50,14 @@ def parse_json_object(app: APIGatewayRestResolver) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise MalformedRequest("The body must be a JSON object.")
     return value
+
+
+def body_text(app: APIGatewayRestResolver) -> str:
+    """The request body as text, or MalformedRequest when its bytes are not UTF-8."""
+    try:
+        return app.current_event.decoded_body or ""
+    except ValueError:  # UnicodeDecodeError (or bad base64) from a binary body
+        raise MalformedRequest("The body is not UTF-8 text.") from None
 
 
 def audit_of(app: APIGatewayRestResolver) -> Audit:
