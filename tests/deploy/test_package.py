@@ -6,29 +6,9 @@ import json
 import os
 import re
 import subprocess
-import time
 import zipfile
-from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / ".serverless"
-TEMPLATE = BUILD / "cloudformation-template-update-stack.json"
-
-
-@pytest.fixture(scope="session")
-def packaged():
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update({"SLS_AWS_REQUEST_MAX_RETRIES": "0", "SLS_TELEMETRY_DISABLED": "1"})
-    started = time.monotonic()
-    run = subprocess.run(
-        ["npx", "serverless", "package", "--stage", "dev"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert run.returncode == 0, f"serverless package failed:\n{run.stdout}\n{run.stderr}"
-    print(f"serverless package: {time.monotonic() - started:.1f} s")
-    return json.loads(TEMPLATE.read_text())
+from tests.deploy.conftest import BUILD, ROOT, TEMPLATE
 
 
 def resources(template, kind):
@@ -136,3 +116,19 @@ def test_zips_hold_only_what_the_function_imports(packaged):
         own = {name.split("/")[1] for name in names if name.startswith("functions/") and name.count("/") >= 2}
         print(f"{path.name}: {path.stat().st_size} bytes")
         assert "common" in own and len(own) <= 3, (path.name, own)
+
+
+def test_the_start_api_may_start_only_this_state_machine(packaged):
+    role = packaged["Resources"]["ApigatewayToStepFunctionsRole"]
+    (statement,) = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert statement["Action"] == ["states:StartExecution"] or statement["Action"] == "states:StartExecution"
+    assert statement["Resource"] == [{"Ref": "ApprovalStateMachine"}]
+
+
+def test_the_api_is_throttled():
+    import yaml
+
+    config = yaml.safe_load((ROOT / "serverless.yml").read_text())
+    assert "serverless-api-gateway-throttling" in config["plugins"]
+    throttling = config["custom"]["apiGatewayThrottling"]
+    assert throttling["maxRequestsPerSecond"] > 0 and throttling["maxConcurrentRequests"] > 0

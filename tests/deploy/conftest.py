@@ -1,0 +1,29 @@
+"""`serverless package`, run once for all deploy-artifact tests (offline, no AWS credentials)."""
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / ".serverless"
+TEMPLATE = BUILD / "cloudformation-template-update-stack.json"
+
+
+@pytest.fixture(scope="session")
+def packaged():
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update({"SLS_AWS_REQUEST_MAX_RETRIES": "0", "SLS_TELEMETRY_DISABLED": "1"})
+    started = time.monotonic()
+    run = subprocess.run(
+        ["npx", "serverless", "package", "--stage", "dev"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, f"serverless package failed:\n{run.stdout}\n{run.stderr}"
+    print(f"serverless package: {time.monotonic() - started:.1f} s")
+    return json.loads(TEMPLATE.read_text())
+
+
