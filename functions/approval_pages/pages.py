@@ -7,7 +7,7 @@ from html import escape
 from aws_lambda_powertools.event_handler import Response
 
 from functions.common.callbacks import Callback
-from functions.request_approval.logic import deadline_text
+from functions.common.display import deadline_text, facts_table
 
 # No script, no framing, no referrer (the id is in the URL), nothing cached.
 SECURITY_HEADERS = {
@@ -45,17 +45,10 @@ def page(status_code: int, title: str, body: str) -> Response:
     )
 
 
-def facts_table(callback: Callback) -> str:
+def numbers_table(callback: Callback) -> str:
     numbers = callback.context
-    rows = [
-        ("x", numbers.get("x")),
-        ("y", numbers.get("y")),
-        ("sum", numbers.get("sum")),
-        ("doubled", numbers.get("doubled")),
-        ("deadline", deadline_text(callback.expires_at)),
-    ]
-    cells = "".join(f"<tr><th>{escape(name)}</th><td>{escape(str(value))}</td></tr>" for name, value in rows)
-    return f"<table>{cells}</table>"
+    facts = [(name, numbers.get(name)) for name in ("x", "y", "sum", "doubled")]
+    return facts_table(facts + [("deadline", deadline_text(callback.expires_at))])
 
 
 def confirm_page(callback: Callback, action: str) -> Response:
@@ -68,7 +61,7 @@ def confirm_page(callback: Callback, action: str) -> Response:
         f'<button type="submit">{escape(verb)}</button></form>'
     )
     intro = f"<p>Please confirm: {escape(verb.lower())} this request?</p>"
-    return page(200, f"{verb} this request?", intro + facts_table(callback) + form)
+    return page(200, f"{verb} this request?", intro + numbers_table(callback) + form)
 
 
 def decided_page(callback: Callback) -> Response:
@@ -77,7 +70,7 @@ def decided_page(callback: Callback) -> Response:
     return page(
         200,
         f"Request {past}",
-        f"<p>Your decision was recorded: <strong>{escape(past)}</strong>.</p>{facts_table(callback)}{comment}",
+        f"<p>Your decision was recorded: <strong>{escape(past)}</strong>.</p>{numbers_table(callback)}{comment}",
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from functions.common.errors import NotificationFailed
 from functions.common.observability import logger
+from functions.common.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,11 @@ class Email:
     subject: str
     text: str
     html: str
+
+    @classmethod
+    def to_recipient(cls, settings: Settings, *, subject: str, text: str, html: str) -> "Email":
+        """A message from SENDER_EMAIL to RECIPIENT_EMAIL, the only two addresses this service mails."""
+        return cls(settings.sender_email, settings.recipient_email, subject, text, html)
 
 
 def build_message(email: Email) -> bytes:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from html import escape
 from typing import Any
 
+from functions.common.display import facts_table
 from functions.common.email import Email, Mailer
 from functions.common.errors import (
     ApprovalRejected,
@@ -92,12 +92,5 @@ def failure_email(execution: str, outcome: str, cause: str, state: dict[str, Any
     facts = [("workflow", execution), ("outcome", outcome), ("what happened", EXPLANATIONS[outcome]), ("details", cause)]
     facts += [(key, value) for key, value in numbers.items()]
     text = "\n".join(["A workflow failed.", ""] + [f"{name}: {value}" for name, value in facts])
-    rows = "".join(f"<tr><th>{escape(str(name))}</th><td>{escape(str(value))}</td></tr>" for name, value in facts)
-    html = f"<!doctype html><html><body><p>A workflow failed.</p><table>{rows}</table></body></html>"
-    return Email(
-        sender=settings.sender_email,
-        recipient=settings.recipient_email,
-        subject=f"Workflow failed: {outcome}",
-        text=text,
-        html=html,
-    )
+    html = f"<!doctype html><html><body><p>A workflow failed.</p>{facts_table(facts)}</body></html>"
+    return Email.to_recipient(settings, subject=f"Workflow failed: {outcome}", text=text, html=html)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from html import escape
 from typing import Any
 
 from functions.common.callbacks import APPROVAL, CANCELLED, Callback, CallbackStore
+from functions.common.display import deadline_text, facts_table
 from functions.common.email import Email, Mailer
 from functions.common.errors import NotificationFailed
 from functions.common.settings import Settings
@@ -34,10 +34,6 @@ def link(settings: Settings, action: str, callback_id: str) -> str:
     return f"{settings.api_base_url}/{action}?id={callback_id}"
 
 
-def deadline_text(epoch_seconds: int) -> str:
-    return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def approval_email(callback: Callback, settings: Settings) -> Email:
     numbers = callback.context
     approve, reject = link(settings, "approve", callback.id), link(settings, "reject", callback.id)
@@ -63,19 +59,13 @@ def approval_email(callback: Callback, settings: Settings) -> Email:
             f"Without a decision by {deadline} the workflow fails as timed out.",
         ]
     )
-    rows = "".join(f"<tr><th>{escape(name)}</th><td>{escape(str(value))}</td></tr>" for name, value in facts)
     html = (
         "<!doctype html><html><body>"
         "<p>A workflow is waiting for your decision.</p>"
-        f"<table>{rows}</table>"
+        f"{facts_table(facts)}"
         f'<p><a href="{escape(approve)}">Approve</a> &middot; <a href="{escape(reject)}">Reject</a></p>'
         "<p>Each link opens a confirmation page; nothing is decided until you press its button.</p>"
         "</body></html>"
     )
-    return Email(
-        sender=settings.sender_email,
-        recipient=settings.recipient_email,
-        subject=f"Approval needed: {numbers['x']} + {numbers['y']}, doubled = {numbers['doubled']}",
-        text=text,
-        html=html,
-    )
+    subject = f"Approval needed: {numbers['x']} + {numbers['y']}, doubled = {numbers['doubled']}"
+    return Email.to_recipient(settings, subject=subject, text=text, html=html)

@@ -115,7 +115,7 @@ def test_zips_hold_only_what_the_function_imports(packaged):
         assert not [name for name in names if forbidden.match(name)], path.name
         own = {name.split("/")[1] for name in names if name.startswith("functions/") and name.count("/") >= 2}
         print(f"{path.name}: {path.stat().st_size} bytes")
-        assert "common" in own and len(own) <= 3, (path.name, own)
+        assert "common" in own and len(own) == 2, (path.name, own)  # its own folder and common/
 
 
 def test_the_start_api_may_start_only_this_state_machine(packaged):
