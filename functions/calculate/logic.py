@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.common.callbacks import CALCULATION, CANCELLED, CallbackStore
 from functions.common.errors import DoublingApiUnavailable
+from functions.common.outbound import requests
 from functions.common.observability import logger, metrics
 from functions.common.settings import Settings
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 
 from functions.common.callbacks import check_callback_id
 from functions.common.errors import MalformedRequest
+from functions.common.outbound import requests
 from functions.common.observability import logger
 from functions.common.settings import Settings
 

@@ -7,6 +7,9 @@ import os
 import re
 import subprocess
 import zipfile
+from pathlib import Path
+
+import yaml
 
 from tests.deploy.conftest import BUILD, ROOT, TEMPLATE
 
@@ -132,3 +135,39 @@ def test_the_api_is_throttled():
     assert "serverless-api-gateway-throttling" in config["plugins"]
     throttling = config["custom"]["apiGatewayThrottling"]
     assert throttling["maxRequestsPerSecond"] > 0 and throttling["maxConcurrentRequests"] > 0
+
+
+# What the Lambda Python runtime brings besides the standard library.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+
+
+def test_every_handler_imports_from_its_own_zip_alone(packaged, tmp_path):
+    """The zip plus what the runtime provides is enough: nothing the handler imports was trimmed."""
+    import shutil
+    import sys
+    import sysconfig
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for name in RUNTIME_PACKAGES:
+        source = site / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, runtime / name)
+    functions = yaml.safe_load((ROOT / "serverless.yml").read_text())["functions"]
+    for name, spec in functions.items():
+        root = tmp_path / name
+        zipfile.ZipFile(BUILD / f"{name}.zip").extractall(root)
+        # Compiled extensions in the zip are built for Lambda (arm64, CPython 3.12): use this
+        # machine's build of the same package to import them here.
+        for extension in root.glob("*/*.so"):
+            package = extension.parent.name
+            shutil.rmtree(root / package)
+            shutil.copytree(site / package, root / package)
+        module = spec["handler"].rsplit(".", 1)[0].replace("/", ".")
+        run = subprocess.run(
+            [sys.executable, "-I", "-S", "-W", "error::ImportWarning", "-c",
+             f"import sys; sys.path[:0] = [{str(root)!r}, {str(runtime)!r}]; import {module}"],
+            capture_output=True, text=True, timeout=120,
+            env={"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "check", "PATH": os.environ["PATH"]},
+        )
+        assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
