@@ -6,8 +6,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.common.callbacks import CALCULATION, CANCELLED, CallbackStore
 from functions.common.errors import DoublingApiUnavailable
-from functions.common.outbound import requests
 from functions.common.observability import logger, metrics
+from functions.common.outbound import requests
 from functions.common.settings import Settings
 
 

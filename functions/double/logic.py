@@ -5,8 +5,8 @@ from typing import Any
 
 from functions.common.callbacks import check_callback_id
 from functions.common.errors import MalformedRequest
-from functions.common.outbound import requests
 from functions.common.observability import logger
+from functions.common.outbound import requests
 from functions.common.settings import Settings
 
 MAX_VALUE = 2 * 9007199254740991
