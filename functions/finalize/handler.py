@@ -1,10 +1,9 @@
 """Finalize: the whole story of an approved execution, as its output."""
 
-from functions.common.observability import logger, tracer
+from functions.common.observability import logger
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")
-@tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     calculation, approval = event["calculation"], event["approval"]
     story = {
