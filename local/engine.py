@@ -8,6 +8,7 @@ pinned and tests/workflow/test_canary.py fails loudly, naming the hook, if one s
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -147,13 +148,17 @@ class LocalEngine:
 
     # -- what the front calls ------------------------------------------------------------
     def start_execution(self, input_json: str) -> dict[str, Any]:
-        import boto3
-
         hooks.prune_threads()
-        answer = boto3.client("stepfunctions", region_name=self.service.region).start_execution(
+        answer = self._states().start_execution(
             stateMachineArn=self.state_machine_arn, name=str(uuid.uuid4()), input=input_json
         )
         return {"executionArn": answer["executionArn"], "startDate": answer["startDate"].timestamp()}
+
+    @functools.cache
+    def _states(self) -> Any:
+        import boto3
+
+        return boto3.client("stepfunctions", region_name=self.service.region)
 
     def invoke(self, function: str, event: Any) -> Any:
         assert self.runner is not None, "engine not started"

@@ -6,6 +6,8 @@
 - StepFunctionResponse.send_task_failure: moto 5.2.5 drops `cause`; pass it on as AWS does.
 - Execution.stop: moto leaves an execution that waits for a task token RUNNING after
   StopExecution; AWS aborts it at once, so its tokens die. Release the waits as AWS would.
+- StepFunctionsParserBackend.send_task_success/_failure walk all executions and trip over one
+  that is still starting (AttributeError: its environment is not set yet); try again briefly.
 - DynamoDBBackend writes: moto checks a condition and writes without a lock, so two threads can
   both pass one condition; DynamoDB serializes writes to an item, and so does this lock.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import time
 from typing import Any
 
 _originals: dict[str, tuple[Any, str, Any]] = {}
@@ -28,6 +31,7 @@ def install(engine: Any) -> None:
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
     from moto.stepfunctions.parser.backend.execution import Execution
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
     from moto.stepfunctions.responses import StepFunctionResponse
 
     _engine = engine
@@ -37,6 +41,8 @@ def install(engine: Any) -> None:
     _replace(ExecutionWorker, "_get_evaluation_environment", _evaluation_environment)
     _replace(StepFunctionResponse, "send_task_failure", _send_task_failure)
     _replace(Execution, "stop", _stop_execution)
+    for name in ("send_task_success", "send_task_failure"):
+        _replace(StepFunctionsParserBackend, name, _past_starting_executions(getattr(StepFunctionsParserBackend, name)))
     serialize_dynamodb_writes()
 
 
@@ -137,3 +143,16 @@ def _stop_execution(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
         return
     for endpoint in list(environment.callback_pool_manager._pool.values()):
         endpoint.notify(CallbackOutcomeSuccess(callback_id=endpoint.callback_id, output="{}"))
+
+
+def _past_starting_executions(original: Any) -> Any:
+    @functools.wraps(original)
+    def send(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for _ in range(100):
+            try:
+                return original(self, *args, **kwargs)
+            except AttributeError:  # an execution whose worker has no environment yet
+                time.sleep(0.01)
+        return original(self, *args, **kwargs)
+
+    return send

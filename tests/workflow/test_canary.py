@@ -44,8 +44,14 @@ def engine():
 def test_hooked_moto_internals_have_the_expected_signatures():
     from moto.awslambda.models import LambdaFunction
     from moto.ses.models import SESBackend
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     expected = {
+        "moto.stepfunctions.parser.models.StepFunctionsParserBackend.send_task_success": (
+            StepFunctionsParserBackend, "send_task_success", ["self", "task_token", "outcome"]),
+        "moto.stepfunctions.parser.backend.execution.Execution.stop": (
+            Execution, "stop", ["self", "stop_date", "error", "cause"]),
         "moto.awslambda.models.LambdaFunction._invoke_lambda": (LambdaFunction, "_invoke_lambda", ["self", "event"]),
         "moto.ses.models.SESBackend.send_raw_email": (
             SESBackend, "send_raw_email", ["self", "source", "destinations", "raw_data"]),
