@@ -1,0 +1,107 @@
+"""`make bench` / `.venv/bin/python -m bench`: run every measurement once and write BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from bench.common import FAKE_AWS, ROOT, median, run_json_module, say
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
+    parser.add_argument("--skip-package", action="store_true", help="do not run `serverless package`")
+    parser.add_argument("--quick", action="store_true", help="few repetitions: a smoke run, not figures to quote")
+    parser.add_argument("--cold-runs", type=int, default=9, help="cold-start runs per handler (>= 7)")
+    parser.add_argument("--runs", type=int, default=60, help="sequential workflows for latency (>= 50)")
+    parser.add_argument("--warmup", type=int, default=2, help="workflows before the measured ones")
+    parser.add_argument("--concurrent", type=int, default=100, help="workflows run at once")
+    parser.add_argument("--workers", type=int, default=16, help="client threads for the concurrent run")
+    parser.add_argument("--profile-runs", type=int, default=10, help="profiled start -> email runs")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.cold_runs, args.runs, args.concurrent, args.profile_runs = 3, 10, 20, 3
+    return args
+
+
+def _phase(results: dict[str, Any], key: str, title: str, action: Callable[[], Any]) -> None:
+    say(f"== {title}")
+    started = time.perf_counter()
+    try:
+        results[key] = action()
+    except Exception as error:  # noqa: BLE001 - a tool: report what failed, measure the rest
+        traceback.print_exc()
+        results[key] = {"error": f"{type(error).__name__}: {str(error)[:500]}"}
+    say(f"   ({time.perf_counter() - started:.1f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    # No real account anywhere below: the children inherit fake credentials, never a real AWS_* variable.
+    for key in [key for key in os.environ if key.startswith("AWS_")]:
+        del os.environ[key]
+    os.environ.update(FAKE_AWS)
+    sys.path.insert(0, str(ROOT))
+
+    from bench import coldstart, latency, machine, package, report, suite
+
+    results: dict[str, Any] = {"started": time.time()}
+    begun = time.perf_counter()
+    _phase(results, "machine", "machine", machine.describe)
+
+    def cold() -> dict[str, Any]:
+        answer = coldstart.measure(args.cold_runs)
+        # Where the import time goes: the slowest handler that makes no AWS call, and the slowest one.
+        handlers = [row for row in answer["rows"] if row["kind"] == "handler"]
+        picks = [max((row for row in handlers if not row["makes_aws_call"]), key=lambda row: row["import_s"], default=None),
+                 max(handlers, key=lambda row: row["import_s"], default=None)]
+        answer["import_profiles"] = []
+        for row in {id(row): row for row in picks if row is not None}.values():
+            try:
+                answer["import_profiles"].append(coldstart.import_profile(row["module"], row["env"]))
+            except Exception as error:  # noqa: BLE001
+                answer["import_profiles"].append({"module": row["module"], "error": str(error)})
+        return answer
+
+    _phase(results, "cold_start", f"1. cold start per handler ({args.cold_runs} rounds)", cold)
+    _phase(results, "inproc", "3. cost per execution + profile (in-process engine)",
+           lambda: run_json_module("bench.inproc", ["--profile-runs", str(args.profile_runs)], timeout=600))
+    _phase(results, "latency", f"4. local engine speed ({args.runs} runs, {args.concurrent} concurrent)",
+           lambda: latency.measure(args.runs, args.warmup, args.concurrent, args.workers))
+    _phase(results, "bare", "4. reference: bare moto",
+           lambda: run_json_module("bench.bare", ["--runs", str(args.runs), "--warmup", str(args.warmup),
+                                                  "--concurrent", str(args.concurrent), "--workers", str(args.workers)],
+                                   timeout=600))
+    if not args.skip_package:
+        _phase(results, "package", "2. deployment artifact (serverless package)", package.build)
+    if not args.skip_tests:
+        _phase(results, "suite", "5. test suite", suite.run)
+    results["load_at_end"] = os.getloadavg()
+    results["elapsed"] = time.perf_counter() - begun
+
+    text, verdicts = report.build(results, args)
+    args.output.write_text(text, encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    say("")
+    say("target | figure | limit | verdict")
+    for target, figure, limit, met in verdicts.rows:
+        say(f"  {target}: {figure} (limit {limit}) -> {'n/a' if met is None else 'met' if met else 'MISSED'}")
+    latency_results = results.get("latency") or {}
+    if latency_results.get("start_to_email"):
+        say(f"  (p50 start -> email {median(latency_results['start_to_email']) * 1000:.1f} ms)")
+    say(f"wrote {args.output} in {results['elapsed'] / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

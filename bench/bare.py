@@ -1,0 +1,217 @@
+"""Reference: "bare moto". `python -m bench.bare [--runs N] [--concurrent M]`, prints one JSON line.
+
+The SAME state machine definition as local mode (serverless.yml's, with each Fn::GetAtt replaced
+by a moto Lambda ARN), executed by the same moto interpreter, with the same idea of hook (moto's
+LambdaFunction._invoke_lambda runs a Python function in-process), but trivial lambdas and
+nothing else: no HTTP front, no DynamoDB, no SES, no email file, no Powertools.
+
+- Calculate's lambda hands its task token to a "partner" thread that answers at once with
+  SendTaskSuccess (what the doubling API and its callback do in local mode).
+- Approval's lambda puts its task token on a queue: start -> token received is the reference for
+  local mode's POST /start -> approval email in the outbox.
+- SendTaskSuccess(approval) -> DescribeExecution says SUCCEEDED (polled every 5 ms, as local mode's
+  GET /executions is) is the reference for approve POST -> SUCCEEDED.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+ACCOUNT = "123456789012"
+POLL_SECONDS = 0.005
+
+
+class Bare:
+    def __init__(self) -> None:
+        os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+                           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"})
+        import boto3
+        from moto import mock_aws
+        from moto.awslambda.models import LambdaFunction
+
+        from local.config import load_service
+        from local.intrinsics import resolve_intrinsics
+
+        self.approvals: dict[str, queue.Queue] = {}
+        self._approvals_lock = threading.Lock()
+        self._partner: queue.Queue = queue.Queue()
+        self.lambda_calls = 0
+        self.race_retries = 0
+        service = load_service(stage="local")
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        self._original_invoke = LambdaFunction._invoke_lambda
+        bare = self
+
+        def invoke_lambda(function: Any, event: Any = None) -> tuple[str, bool, str]:
+            return bare._invoke_lambda(function, event)
+
+        LambdaFunction._invoke_lambda = invoke_lambda  # type: ignore[method-assign]
+        self._lambda_class = LambdaFunction
+        region = service.region
+        role = boto3.client("iam", region_name=region).create_role(
+            RoleName="bare-role",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRole",
+                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}]}),
+        )["Role"]["Arn"]
+        lambdas = boto3.client("lambda", region_name=region)
+        names: dict[str, str] = {"AWS::Region": region, "AWS::AccountId": ACCOUNT}
+        self._function_of: dict[str, str] = {}
+        for function in service.functions.values():
+            lambda_name = f"bare-{function.name}"
+            names[f"{function.logical_id}.Arn"] = lambdas.create_function(
+                FunctionName=lambda_name, Runtime="python3.12", Role=role, Handler=function.handler,
+                Code={"ZipFile": b"in-process"}, Timeout=function.timeout, MemorySize=function.memory,
+            )["FunctionArn"]
+            self._function_of[lambda_name] = function.name
+        definition = resolve_intrinsics(service.state_machine_definition, names=names, api_base_url="http://bare")
+        self.sfn = boto3.client("stepfunctions", region_name=region)
+        self.state_machine_arn = self.sfn.create_state_machine(
+            name="bare", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+        threading.Thread(target=self._partner_loop, name="bare-partner", daemon=True).start()
+
+    def stop(self) -> None:
+        self._lambda_class._invoke_lambda = self._original_invoke  # type: ignore[method-assign]
+        self._mock.stop()
+
+    # -- the trivial lambdas -----------------------------------------------------------------
+    def _invoke_lambda(self, function: Any, event: Any = None) -> tuple[str, bool, str]:
+        if isinstance(event, (str, bytes)):
+            event = json.loads(event or "{}")
+        event = event or {}
+        self.lambda_calls += 1
+        name = self._function_of.get(function.function_name, "")
+        if name == "validate":
+            result: Any = {"x": event["input"]["x"], "y": event["input"]["y"]}
+        elif name == "calculate":
+            self._partner.put((event["taskToken"], {"sum": event["x"] + event["y"], "doubled": 2 * (event["x"] + event["y"])}))
+            result = {"sum": event["x"] + event["y"]}
+        elif name == "requestApproval":
+            self._approval_queue(event["execution"]).put(event["taskToken"])
+            result = {"deadline": int(time.time()) + 600}
+        elif name == "finalize":
+            result = {**event["calculation"], **event["approval"]}
+        else:
+            result = {"error": "BareFailure", "cause": ""}
+        return json.dumps(result), False, ""
+
+    def _approval_queue(self, execution: str) -> queue.Queue:
+        with self._approvals_lock:
+            return self.approvals.setdefault(execution, queue.Queue())
+
+    def _partner_loop(self) -> None:
+        while True:
+            token, output = self._partner.get()
+            self._send_task_success(token, output)
+
+    def _send_task_success(self, token: str, output: dict[str, Any]) -> None:
+        """moto 5.2.5 race: SendTaskSuccess walks every RUNNING execution and fails with AttributeError
+        on one that has just started (its worker has no environment yet). Retried, and counted."""
+        for _ in range(200):
+            try:
+                self.sfn.send_task_success(taskToken=token, output=json.dumps(output))
+                return
+            except AttributeError:
+                self.race_retries += 1
+                time.sleep(0.005)
+        raise RuntimeError("SendTaskSuccess kept failing")
+
+    # -- one workflow ------------------------------------------------------------------------
+    def start(self) -> str:
+        from moto.stepfunctions.parser import utils
+
+        utils.TMP_THREADS[:] = [thread for thread in utils.TMP_THREADS if thread.is_alive()]  # as local mode does
+        name = str(uuid.uuid4())
+        self._approval_queue(name)
+        self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=name, input='{"x": 3, "y": 4}')
+        return name
+
+    def approval_token(self, name: str, timeout: float = 60) -> str:
+        return self._approval_queue(name).get(timeout=timeout)
+
+    def approve(self, token: str) -> None:
+        self._send_task_success(token, {"decision": "approved", "comment": "", "decidedAt": "2025-01-01T00:00:00+00:00"})
+
+    def status(self, name: str) -> str:
+        arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+        return self.sfn.describe_execution(executionArn=arn)["status"]
+
+    def wait_done(self, name: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.status(name)
+            if status != "RUNNING":
+                return status
+            time.sleep(POLL_SECONDS)
+        raise TimeoutError(name)
+
+
+def sequential(bare: Bare, runs: int) -> dict[str, list[float]]:
+    start_to_token, approve_to_done = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        name = bare.start()
+        token = bare.approval_token(name)
+        start_to_token.append(time.perf_counter() - started)
+        approved = time.perf_counter()
+        bare.approve(token)
+        status = bare.wait_done(name)
+        approve_to_done.append(time.perf_counter() - approved)
+        if status != "SUCCEEDED":
+            raise RuntimeError(f"bare execution ended {status}")
+    return {"start_to_token": start_to_token, "approve_to_succeeded": approve_to_done}
+
+
+def concurrent(bare: Bare, count: int, workers: int) -> dict[str, float]:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        names = list(pool.map(lambda _: bare.start(), range(count)))
+        all_started = time.perf_counter()
+        tokens = [bare.approval_token(name) for name in names]
+        all_waiting = time.perf_counter()
+        list(pool.map(bare.approve, tokens))
+    pending = set(names)
+    while pending:
+        pending = {name for name in pending if bare.status(name) == "RUNNING"}
+        if pending:
+            time.sleep(0.02)
+    done = time.perf_counter()
+    failed = [name for name in names if bare.status(name) != "SUCCEEDED"]
+    return {"count": count, "workers": workers, "wall": done - started, "started": all_started - started,
+            "all_waiting": all_waiting - started, "not_succeeded": len(failed)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.bare")
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--concurrent", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=16)
+    args = parser.parse_args(argv)
+    created = time.perf_counter()
+    bare = Bare()
+    setup = time.perf_counter() - created
+    sequential(bare, args.warmup)
+    answer: dict[str, Any] = {"setup_seconds": setup, "runs": args.runs, **sequential(bare, args.runs)}
+    if args.concurrent:
+        answer["concurrent"] = concurrent(bare, args.concurrent, args.workers)
+    answer["lambda_calls"] = bare.lambda_calls
+    answer["race_retries"] = bare.race_retries
+    bare.stop()
+    sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+    os._exit(0)  # moto's interpreter threads are daemons; nothing to wait for
+
+
+if __name__ == "__main__":
+    sys.exit(main())
