@@ -114,6 +114,10 @@ def test_a_slow_partner_is_retried_and_the_run_goes_on(faulty, partner):
 def test_a_duplicate_callback_gets_409_and_the_first_wins(faulty, partner):
     name = faulty.start(TWICE - 1, 1)
     links = faulty.approval_links(name)
+    # The partner sends its second callback after the first one let the run go on.
+    deadline = time.monotonic() + 10
+    while len(partner.callback_answers.get(TWICE, [])) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert partner.callback_answers[TWICE] == [200, 409]
     decide(links["reject"])
     assert faulty.wait_until_done(name)["error"] == "ApprovalRejected"
