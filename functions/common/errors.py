@@ -37,16 +37,6 @@ class ApprovalTimedOut(WorkflowError):
     """Nobody decided before the deadline."""
 
 
-# Outcome names, as they appear in the Fail state's error (DESIGN: outcomes table).
-OUTCOMES = (
-    InvalidInput.__name__,
-    CalculationFailed.__name__,
-    NotificationFailed.__name__,
-    ApprovalRejected.__name__,
-    ApprovalTimedOut.__name__,
-)
-
-
 class RequestRefused(Exception):
     """A request this service refuses; the message is safe to show to a person."""
 

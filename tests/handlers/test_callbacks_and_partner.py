@@ -1,5 +1,7 @@
 import json
 
+import boto3
+
 from functions.common.callbacks import new_callback_id
 
 JSON = {"Content-Type": "application/json"}
@@ -50,9 +52,6 @@ def test_callback_webhook_answers_404_409_and_400(harness):
 def test_a_calculation_callback_is_single_use(harness):
     arn = harness.start_direct({"x": 4, "y": 5})
     harness.approval_id(arn)  # the calculation finished: its callback was used
-    table = harness.engine  # noqa: F841 - documents that the id lives in the engine's table
-    import boto3
-
     items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName="approval-workflow-local-callbacks")
     name = arn.rsplit(":", 1)[1]
     (calculation,) = [i for i in items["Items"] if i["execution"]["S"] == name and i["kind"]["S"] == "calculation"]
