@@ -39,6 +39,18 @@ def _error(section: Any) -> str | None:
     return section.get("error") if isinstance(section, dict) else "not run"
 
 
+def _measured(add: Any, title: str, section: Any, verdicts: Verdicts, target: str) -> bool:
+    """Write the section heading; if the phase failed, say so (and record it) and return False."""
+    add(title)
+    add("")
+    if not _error(section):
+        return True
+    add(f"Not measured: {_error(section)}")
+    add("")
+    verdicts.add(target, "not measured", "", None)
+    return False
+
+
 def build(results: dict[str, Any], args: Any) -> tuple[str, Verdicts]:
     verdicts = Verdicts()
     out: list[str] = []
@@ -127,12 +139,7 @@ def _machine(add: Any, machine: dict[str, Any], results: dict[str, Any]) -> None
 
 # -- 1 -------------------------------------------------------------------------------------------
 def _cold_start(add: Any, section: Any, verdicts: Verdicts) -> None:
-    add("## 1. Cold start per handler")
-    add("")
-    if _error(section):
-        add(f"Not measured: {_error(section)}")
-        add("")
-        verdicts.add("1. cold start", "not measured", "", None)
+    if not _measured(add, "## 1. Cold start per handler", section, verdicts, "1. cold start"):
         return
     rows = section["rows"]
     reference = next(row for row in rows if row["kind"] == "import")
@@ -262,12 +269,7 @@ def _package(add: Any, section: Any, verdicts: Verdicts) -> None:
 
 # -- 3 -------------------------------------------------------------------------------------------
 def _cost(add: Any, section: Any, verdicts: Verdicts) -> None:
-    add("## 3. Cost per execution")
-    add("")
-    if _error(section):
-        add(f"Not measured: {_error(section)}")
-        add("")
-        verdicts.add("3. transitions", "not measured", "", None)
+    if not _measured(add, "## 3. Cost per execution", section, verdicts, "3. transitions"):
         return
     cost = section["cost"]
     add("One happy-path execution on the in-process local engine (`python -m bench.inproc`: LocalEngine + the HTTP "
@@ -324,12 +326,7 @@ def _cost(add: Any, section: Any, verdicts: Verdicts) -> None:
 
 # -- 4 -------------------------------------------------------------------------------------------
 def _speed(add: Any, section: Any, bare: Any, inproc: Any, verdicts: Verdicts) -> None:
-    add("## 4. Local engine speed")
-    add("")
-    if _error(section):
-        add(f"Not measured: {_error(section)}")
-        add("")
-        verdicts.add("4. local speed", "not measured", "", None)
+    if not _measured(add, "## 4. Local engine speed", section, verdicts, "4. local speed"):
         return
     add(f"`python -m local` in its own process (the tests' `LocalService`), driven over HTTP from the bench "
         f"process: {section['runs']} sequential workflows after {section['warmup']} warm-up. start → email: POST "
