@@ -10,7 +10,7 @@ from functions.approval_pages.pages import confirm_page, decided_page, error_pag
 from functions.common.aws import client
 from functions.common.callbacks import APPROVAL, CallbackStore, resolve
 from functions.common.errors import RequestRefused
-from functions.common.http import audit_of, body_text, header
+from functions.common.http import audit_of, body_text, media_type
 from functions.common.observability import logger, tracer
 from functions.common.settings import Settings
 
@@ -39,8 +39,7 @@ def confirm():
 @app.post("/reject")
 def decide():
     action = app.current_event.resource.strip("/")
-    content_type = header(app.current_event.headers, "content-type")
-    callback_id, comment = parse_decision_form(body_text(app), content_type)
+    callback_id, comment = parse_decision_form(body_text(app), media_type(app.current_event.headers))
     now = time.time()
     callback = resolve(
         _store(),

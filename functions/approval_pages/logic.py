@@ -20,9 +20,9 @@ def pending_approval(store: CallbackStore, callback_id: str | None, now: float |
     return store.open_callback(check_callback_id(callback_id), kind=APPROVAL, now=now)
 
 
-def parse_decision_form(body: str | None, content_type: str) -> tuple[str, str]:
+def parse_decision_form(body: str | None, media_type: str) -> tuple[str, str]:
     """(id, comment) from an application/x-www-form-urlencoded body."""
-    if content_type.split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+    if media_type != "application/x-www-form-urlencoded":
         raise MalformedRequest("Send the decision from the confirmation page's form.")
     body = body or ""
     if len(body) > MAX_FORM_BYTES:

@@ -37,8 +37,7 @@ def _refuse_constant(name: str) -> Any:
 def parse_json_object(app: APIGatewayRestResolver) -> dict[str, Any]:
     """The request body as a JSON object, or MalformedRequest with the reason."""
     event = app.current_event
-    content_type = header(event.headers, "content-type").split(";")[0].strip().lower()
-    if content_type != "application/json":
+    if media_type(event.headers) != "application/json":
         raise MalformedRequest("Send the body as JSON with 'Content-Type: application/json'.")
     body = body_text(app)
     if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
@@ -67,6 +66,11 @@ def audit_of(app: APIGatewayRestResolver) -> Audit:
         source_ip=(identity.source_ip or "")[:64],
         user_agent=header(event.headers, "user-agent")[:256],
     )
+
+
+def media_type(headers: dict[str, str] | None) -> str:
+    """The Content-Type without its parameters, lower case: "application/json; charset=utf-8" -> "application/json"."""
+    return header(headers, "content-type").split(";")[0].strip().lower()
 
 
 def header(headers: dict[str, str] | None, name: str) -> str:
