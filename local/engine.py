@@ -20,6 +20,7 @@ from email import message_from_string, policy
 from pathlib import Path
 from typing import Any, Callable
 
+from local import hooks
 from local.config import Service
 from local.intrinsics import resolve_intrinsics
 from local.lambda_runtime import FunctionRunner, install_thread_environ
@@ -224,6 +225,3 @@ def _quiet_moto() -> None:
         "moto.stepfunctions.parser",
     ):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-from local import hooks  # noqa: E402 - hooks refer back to LocalEngine's interface
