@@ -9,7 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
-from local.config import load_service
+from functions.common.approval_policy import ApprovalPolicy
+from local.config import ConfigError, load_service
 from local.engine import LocalEngine
 from local.front import make_server, serve_in_thread
 
@@ -23,7 +24,11 @@ def main() -> int:
     host = "127.0.0.1"
     port = int(os.environ.get("PORT", "3000"))
     outbox = Path(os.environ.get("OUTBOX", ".local/outbox")).resolve()
-    service = load_service(stage="local")
+    try:
+        service = load_service(stage="local")
+    except ConfigError as error:
+        console(f"Configuration refused: {error}")
+        return 2
     base_url = f"http://{host}:{port}"
     engine = LocalEngine(service, api_base_url=base_url, outbox=outbox, console=console)
     try:
@@ -40,8 +45,9 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    timeout = service.stage_config.get("APPROVAL_TIMEOUT_SECONDS")
-    console(f"approval workflow running locally at {base_url}  (approval deadline {timeout} s)")
+    policy = ApprovalPolicy.from_config(service.stage_config)
+    console(f"approval workflow running locally at {base_url}  (approval deadline {policy.timeout_seconds} s)")
+    console(f"approvers: {', '.join(policy.approvers)}; {policy.describe()}")
     console(f"emails are written to {outbox}")
     for route in service.routes:
         console(f"  {route.method:4} {base_url}{route.path}")

@@ -15,6 +15,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from functions.common.approval_policy import PolicyError, plan
+
 ROOT = Path(__file__).resolve().parent.parent
 # The keys a user sets per stage in env.json; in local mode the same-named environment
 # variable overrides the file (e.g. APPROVAL_TIMEOUT_SECONDS=5 make local).
@@ -25,6 +27,12 @@ STAGE_KEYS = (
     "DOUBLING_API_URL",
     "CALCULATION_TIMEOUT_SECONDS",
     "RETRY_INTERVAL_SECONDS",
+    "APPROVERS",
+    "APPROVAL_POLICY",
+    "REMINDER_INTERVAL_SECONDS",
+    "MAX_REMINDERS",
+    "ESCALATION_EMAIL",
+    "ESCALATE_AFTER_SECONDS",
 )
 
 _VARIABLE = re.compile(r"\$\{([^${}]+)\}")
@@ -198,6 +206,13 @@ class _Resolver:
                     return None
                 value = value[part]
             return self.resolve(value)
+        if reference.startswith("approvalPolicy:"):
+            # What plugins/approval-policy.js resolves at package time, from the same Python.
+            stage = self._lookup("self:custom.stageConfig")
+            try:
+                return plan(stage or {})[reference.split(":", 1)[1]]
+            except PolicyError as error:
+                raise ConfigError(f"env.json, stage {self._stage!r}: {error}") from None
         if reference.startswith("env:"):
             return self._environ.get(reference[len("env:") :])
         file_match = re.fullmatch(r"file\(([^)]+)\)(?::(.+))?", reference)

@@ -1,23 +1,21 @@
 from __future__ import annotations
 
-import json
 import time
-from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
 from functions.approval_pages.pages import VERBS
-from functions.common.callbacks import APPROVAL, Callback, CallbackStore, Resolution, check_callback_id
-from functions.common.errors import ApprovalRejected, MalformedRequest
+from functions.common.callbacks import ApprovalRequest, ApprovalStore, Ballot, check_callback_id
+from functions.common.errors import MalformedRequest
 
 MAX_COMMENT_CHARS = 500
 MAX_FORM_BYTES = 8 * 1024
 _ALLOWED_CONTROL = {"\n", "\r", "\t"}
 
 
-def pending_approval(store: CallbackStore, callback_id: str | None, now: float | None = None) -> Callback:
-    """The approval behind a link, if it can still be decided; otherwise the reason, as an error."""
+def open_ballot(store: ApprovalStore, ballot_id: str | None, now: float | None = None) -> tuple[Ballot, ApprovalRequest]:
+    """The ballot behind a link and its request, if this approver can still vote; otherwise the reason."""
     now = time.time() if now is None else now
-    return store.open_callback(check_callback_id(callback_id), kind=APPROVAL, now=now)
+    return store.open_ballot(check_callback_id(ballot_id), now)
 
 
 def parse_decision_form(body: str | None, media_type: str) -> tuple[str, str]:
@@ -42,16 +40,6 @@ def parse_decision_form(body: str | None, media_type: str) -> tuple[str, str]:
     return callback_id, comment
 
 
-def decision(action: str, comment: str, now: float) -> Resolution:
-    _, past = VERBS[action]
-    decided_at = datetime.fromtimestamp(now, tz=timezone.utc).isoformat(timespec="seconds")
-    answer = {"decision": past, "comment": comment, "decidedAt": decided_at}
-    if action == "approve":
-        return Resolution(status=past.upper(), output=answer, decision=past, comment=comment)
-    return Resolution(
-        status=past.upper(),
-        error=ApprovalRejected.__name__,
-        cause=json.dumps(answer),
-        decision=past,
-        comment=comment,
-    )
+def decision(action: str) -> str:
+    """approve -> approved, reject -> rejected."""
+    return VERBS[action][1]

@@ -6,8 +6,9 @@ from html import escape
 
 from aws_lambda_powertools.event_handler import Response
 
-from functions.common.callbacks import Callback
-from functions.common.display import deadline_text, facts_table
+from functions.common.callbacks import ESCALATION, ApprovalRequest, Ballot
+from functions.common.display import APPROVE_COLOUR, REJECT_COLOUR, deadline_words, facts_table
+from functions.common.errors import InvalidLink, RequestRefused
 
 # No script, no framing, no referrer (the id is in the URL), nothing cached.
 SECURITY_HEADERS = {
@@ -21,13 +22,29 @@ SECURITY_HEADERS = {
 }
 
 _STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#222}"
-    "table{border-collapse:collapse;margin:1rem 0}th,td{padding:.25rem .75rem;text-align:left}"
-    "th{color:#555;font-weight:normal}textarea{width:100%;min-height:5rem}"
-    "button{font-size:1rem;padding:.5rem 1.5rem;margin-top:1rem}"
+    ":root{color-scheme:light dark;--fg:#1f2328;--muted:#59636e;--bg:#f6f8fa;--card:#fff;--line:#d1d9e0}"
+    "@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--card:#161b22;--line:#3d444d}}"
+    "body{font:16px/1.5 -apple-system,'Segoe UI',Helvetica,Arial,sans-serif;background:var(--bg);color:var(--fg);"
+    "margin:0;padding:1.5rem 1rem}"
+    "main{max-width:36rem;margin:0 auto;background:var(--card);border:1px solid var(--line);border-radius:8px;"
+    "padding:1.5rem}"
+    "h1{font-size:1.4rem;line-height:1.3;margin:0 0 1rem}p{margin:0 0 .75rem}.muted{color:var(--muted)}"
+    "table{border-collapse:collapse;margin:1rem 0}th,td{padding:.25rem 1rem .25rem 0;text-align:left;vertical-align:top}"
+    "th{color:var(--muted);font-weight:normal}"
+    "label{display:block;margin:1rem 0 .25rem}"
+    "textarea{width:100%;box-sizing:border-box;min-height:5rem;font:inherit;padding:.5rem;border-radius:6px;"
+    "border:1px solid var(--line);background:var(--card);color:var(--fg)}"
+    "button{font:bold 1.05rem/1 inherit;color:#fff;border:0;border-radius:6px;padding:.9rem 2rem;margin:1rem 0 .5rem;"
+    "cursor:pointer;width:100%}"
+    "button:focus-visible,a:focus-visible{outline:3px solid #0969da;outline-offset:2px}"
+    ".approve{background:" + APPROVE_COLOUR + "}.reject{background:" + REJECT_COLOUR + "}"
+    ".badge{display:inline-block;font-weight:bold;border-radius:999px;padding:.1rem .6rem;color:#fff}"
+    "ul.votes{padding-left:1.2rem;margin:.25rem 0 1rem}"
 )
 
 VERBS = {"approve": ("Approve", "approved"), "reject": ("Reject", "rejected")}
+_OTHER = {"approve": "reject", "reject": "approve"}
+_COLOUR = {"approved": APPROVE_COLOUR, "rejected": REJECT_COLOUR}
 
 
 def page(status_code: int, title: str, body: str) -> Response:
@@ -35,7 +52,7 @@ def page(status_code: int, title: str, body: str) -> Response:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+        f"<body><main><h1>{escape(title)}</h1>{body}</main></body></html>"
     )
     return Response(
         status_code=status_code,
@@ -45,35 +62,88 @@ def page(status_code: int, title: str, body: str) -> Response:
     )
 
 
-def numbers_table(callback: Callback) -> str:
-    numbers = callback.context
+def badge(decision: str) -> str:
+    return f'<span class="badge" style="background:{_COLOUR.get(decision, "#59636e")}">{escape(decision)}</span>'
+
+
+def request_details(request: ApprovalRequest) -> str:
+    """The numbers, the deadline, the policy and the votes so far."""
+    numbers = request.context
     facts = [(name, numbers.get(name)) for name in ("x", "y", "sum", "doubled")]
-    return facts_table(facts + [("deadline", deadline_text(callback.expires_at))])
+    facts.append(("deadline", deadline_words(request.expires_at)))
+    votes = "".join(
+        f"<li>{escape(vote.approver)}{' (escalation)' if vote.role == ESCALATION else ''}: {badge(vote.decision)}"
+        f"{' &ldquo;' + escape(vote.comment) + '&rdquo;' if vote.comment else ''}"
+        f' <span class="muted">{escape(vote.decided_at)}</span></li>'
+        for vote in request.votes
+    )
+    standing = (
+        f"<p>Policy: {escape(request.policy.describe())}. "
+        f"So far: {request.approvals} approved, {request.rejections} rejected.</p>"
+    )
+    return facts_table(facts) + standing + (f'<ul class="votes">{votes}</ul>' if votes else "")
 
 
-def confirm_page(callback: Callback, action: str) -> Response:
+def voter_line(ballot: Ballot) -> str:
+    if ballot.role == ESCALATION:
+        return (
+            f"<p>You decide as <strong>{escape(ballot.approver)}</strong>, the escalation contact: "
+            "your answer alone decides.</p>"
+        )
+    return f"<p>You decide as <strong>{escape(ballot.approver)}</strong>.</p>"
+
+
+def confirm_page(ballot: Ballot, request: ApprovalRequest, action: str) -> Response:
     verb, _ = VERBS[action]
+    other = _OTHER[action]
     form = (
         f'<form method="post" action="{escape(action)}">'
-        f'<input type="hidden" name="id" value="{escape(callback.id)}">'
+        f'<input type="hidden" name="id" value="{escape(ballot.id)}">'
         '<label for="comment">Comment (optional, up to 500 characters)</label>'
         '<textarea id="comment" name="comment" maxlength="500"></textarea>'
-        f'<button type="submit">{escape(verb)}</button></form>'
+        f'<button type="submit" class="{escape(action)}">{escape(verb)}</button></form>'
+        f'<p class="muted">Changed your mind? <a href="{escape(other)}?id={escape(ballot.id)}">'
+        f"{escape(VERBS[other][0])} instead</a>.</p>"
     )
-    intro = f"<p>Please confirm: {escape(verb.lower())} this request?</p>"
-    return page(200, f"{verb} this request?", intro + numbers_table(callback) + form)
+    intro = f"<p>Nothing is decided until you press <strong>{escape(verb)}</strong> below.</p>"
+    return page(200, f"{verb} this request?", voter_line(ballot) + intro + request_details(request) + form)
 
 
-def decided_page(callback: Callback) -> Response:
-    _, past = VERBS["approve" if callback.decision == "approved" else "reject"]
-    comment = f"<p>Comment: {escape(callback.comment)}</p>" if callback.comment else ""
-    return page(
-        200,
-        f"Request {past}",
-        f"<p>Your decision was recorded: <strong>{escape(past)}</strong>.</p>{numbers_table(callback)}{comment}",
-    )
+def decided_page(ballot: Ballot, request: ApprovalRequest) -> Response:
+    vote = request.vote_of(ballot.approver)
+    mine = vote.decision if vote else "recorded"
+    outcome = request.outcome
+    if outcome == "approved":
+        what = "<p>The request is <strong>approved</strong>: the workflow goes on.</p>"
+    elif outcome == "rejected":
+        what = "<p>The request is <strong>rejected</strong>: the workflow stops and the requester is told.</p>"
+    else:
+        needed = request.policy.required - request.approvals
+        what = (
+            f"<p>The request is still open: it needs {needed} more approval{'s' if needed != 1 else ''} "
+            "from the other approvers. Nothing more is needed from you.</p>"
+        )
+    return page(200, f"You {mine} this request", what + request_details(request))
 
 
-def error_page(status_code: int, message: str) -> Response:
-    titles = {400: "This link is not valid", 404: "Unknown request", 409: "Already decided", 410: "Expired"}
-    return page(status_code, titles.get(status_code, "Not possible"), f"<p>{escape(message)}</p>")
+def error_page(error: RequestRefused) -> Response:
+    """404 / 409 / 410 / 400, headed by what went wrong, with the request and its outcome when known."""
+    status = error.status_code
+    if status == 400:
+        title = "This link is not valid" if isinstance(error, InvalidLink) else "Your answer could not be recorded"
+    else:
+        title = {404: "Unknown link", 409: "Already decided", 410: "No longer waiting"}.get(status, "Not possible")
+    body = f"<p>{escape(str(error))}</p>"
+    request = error.subject if isinstance(error.subject, ApprovalRequest) else None
+    if request is not None:
+        outcome = request.outcome
+        if outcome:
+            body += f"<p>Outcome: {badge(outcome)}</p>"
+        body += request_details(request)
+    body += {
+        400: '<p class="muted">Go back to the page, correct it and send it again.</p>',
+        404: '<p class="muted">Use the link exactly as it came in your email.</p>',
+        409: '<p class="muted">Nothing more to do: the answer above stands.</p>',
+        410: '<p class="muted">To decide now, ask for the workflow to be started again.</p>',
+    }.get(status, "")
+    return page(status, title, body)

@@ -13,21 +13,27 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import datetime, timezone
+from typing import Any, Callable, Protocol
 
+from functions.common.approval_policy import ApprovalPolicy
 from functions.common.errors import (
     AlreadyResolved,
+    ApprovalRejected,
     Expired,
+    InvalidLink,
     NotFound,
-    MalformedRequest,
 )
 
 PENDING = "PENDING"
 EXPIRED = "EXPIRED"
 CANCELLED = "CANCELLED"
 
-APPROVAL = "approval"
+APPROVAL = "approval"  # one per execution: the approval request, holding the Approval task's token
+BALLOT = "ballot"  # one per approver (and escalation contact): the id in that person's links
 CALCULATION = "calculation"
+
+APPROVER, ESCALATION = "approver", "escalation"
 
 # 24 random bytes = 192 bits, URL-safe base64 without padding: 32 characters.
 _ID_BYTES = 24
@@ -58,7 +64,7 @@ def new_callback_id() -> str:
 def check_callback_id(value: Any) -> str:
     """Return the id if it has the shape of one we issue; a malformed id is refused before any lookup."""
     if not isinstance(value, str) or not _ID_PATTERN.fullmatch(value):
-        raise MalformedRequest("That link is not valid: the id is missing or malformed.")
+        raise InvalidLink("That link is not valid: the id is missing or malformed.")
     return value
 
 
@@ -313,3 +319,443 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(inner) for inner in value]
     return value
+
+
+# -- approvals: one request per execution, one ballot per approver -----------------------------
+#
+# The request holds the Approval task's token, the policy, the counts and the votes; each
+# approver's links carry the id of their own ballot, which names the request and the approver.
+# A vote is one conditional write on the request: it counts only while the request is open,
+# once per approver, and never past the policy's threshold, so exactly one vote decides. The
+# voter whose vote decided records the outcome and hands it to the waiting task; when the task
+# is between two waits (reminders), the task that waits next finds the outcome and takes it.
+
+APPROVED, REJECTED = "APPROVED", "REJECTED"
+
+
+def approval_request_id(execution: str) -> str:
+    # "#" never appears in an id we issue, so no link can name a request record.
+    return f"approval#{execution}"
+
+
+@dataclass(frozen=True)
+class Vote:
+    approver: str
+    decision: str  # "approved" | "rejected"
+    comment: str
+    decided_at: str  # ISO 8601, UTC
+    role: str = APPROVER
+    at_ms: int = 0
+
+    def public(self) -> dict[str, str]:
+        return {
+            "approver": self.approver,
+            "decision": self.decision,
+            "comment": self.comment,
+            "decidedAt": self.decided_at,
+            "role": self.role,
+        }
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """Whose vote an emailed link casts, on which request."""
+
+    id: str
+    request: str
+    approver: str
+    role: str
+    execution: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """An approval request as others may see it: never with its task token."""
+
+    id: str
+    execution: str
+    status: str
+    created_at: int
+    expires_at: int
+    context: dict[str, Any]
+    policy: ApprovalPolicy
+    approvals: int = 0
+    rejections: int = 0
+    votes: tuple[Vote, ...] = ()
+    ballots: dict[str, str] = field(default_factory=dict)  # address -> ballot id
+    reminders_sent: int = 0
+    escalated_at: int | None = None
+    escalation_decision: str | None = None
+    decided_by: str | None = None
+
+    @property
+    def outcome(self) -> str | None:
+        """approved / rejected once decided (even before the deciding voter has recorded it)."""
+        if self.status in (APPROVED, REJECTED):
+            return self.status.lower()
+        return self.escalation_decision or self.policy.outcome(self.approvals, self.rejections)
+
+    def vote_of(self, approver: str) -> Vote | None:
+        return next((vote for vote in self.votes if vote.approver == approver), None)
+
+    def waiting_for(self) -> list[str]:
+        """Approvers who have not voted yet."""
+        return [address for address in self.policy.approvers if self.vote_of(address) is None]
+
+    def summary(self) -> dict[str, Any]:
+        """What the unauthenticated status route may show: counts, never addresses."""
+        return {
+            "policy": self.policy.label,
+            "description": self.policy.describe(),
+            "approvers": len(self.policy.approvers),
+            "approvals": self.approvals,
+            "rejections": self.rejections,
+            "votesNeeded": max(0, self.policy.required - self.approvals),
+            "deadline": iso_time(self.expires_at),
+            "remindersSent": self.reminders_sent,
+            "escalated": self.escalated_at is not None,
+        }
+
+    def story(self) -> dict[str, Any]:
+        """The decided request, for the waiting task: Finalize's output or the rejection's cause."""
+        deciding = self.vote_of(self.decided_by or "")
+        return {
+            "decision": self.outcome,
+            "comment": deciding.comment if deciding else "",
+            "decidedAt": deciding.decided_at if deciding else "",
+            "approver": self.decided_by or "",
+            "policy": self.policy.label,
+            "votes": [vote.public() for vote in self.votes],
+        }
+
+
+def iso_time(epoch_seconds: float) -> str:
+    return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+class ApprovalStore(CallbackStore):
+    """The callback store's approval requests and ballots."""
+
+    def create_approval(
+        self,
+        *,
+        task_token: str,
+        execution: str,
+        policy: ApprovalPolicy,
+        context: dict[str, Any],
+        started_at: float,
+    ) -> tuple[ApprovalRequest, list[Ballot]] | None:
+        """A new request with one ballot per approver; None if this execution already has one."""
+        created_at = int(started_at)
+        expires_at = created_at + policy.timeout_seconds
+        ballots = {address: new_callback_id() for address in policy.approvers}
+        item = {
+            "id": approval_request_id(execution),
+            "kind": APPROVAL,
+            "status": PENDING,
+            "taskToken": task_token,
+            "execution": execution,
+            "createdAt": created_at,
+            "expiresAt": expires_at,
+            "context": context,
+            "policy": policy.environment(),
+            "required": policy.required,
+            "rejectionLimit": policy.rejection_limit,
+            "approvals": 0,
+            "rejections": 0,
+            "votes": {},
+            "ballots": ballots,
+            "remindersSent": 0,
+        }
+        try:
+            self._db.put_item(
+                TableName=self._table, Item=_serialize(item), ConditionExpression="attribute_not_exists(id)"
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return None  # a retried invocation: the request and its emails exist
+        request = _approval_request(item)
+        return request, [self._put_ballot(request, address, APPROVER, ballot) for address, ballot in ballots.items()]
+
+    def add_escalation(self, request: ApprovalRequest, now: float) -> Ballot | None:
+        """The escalation contact's ballot, once, while the request is open; None otherwise."""
+        ballot = self._put_ballot(request, request.policy.escalation_email, ESCALATION, new_callback_id())
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"id": {"S": request.id}},
+                UpdateExpression="SET escalatedAt = :now, ballots.#contact = :ballot",
+                ConditionExpression="#status = :pending AND attribute_not_exists(escalatedAt)",
+                ExpressionAttributeNames={"#status": "status", "#contact": ballot.approver},
+                ExpressionAttributeValues=_serialize({":now": int(now), ":ballot": ballot.id, ":pending": PENDING}),
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return None
+        return ballot
+
+    def count_reminder(self, request: ApprovalRequest) -> bool:
+        """Record one more round of reminders, if the request is still open and nobody did it first."""
+        return self._transition(
+            request.id,
+            "SET remindersSent = :next",
+            "#status = :pending AND remindersSent = :sent",
+            {":next": request.reminders_sent + 1, ":sent": request.reminders_sent, ":pending": PENDING},
+        )
+
+    def close_approval(self, request_id: str, status: str, *, was: str = PENDING) -> bool:
+        """PENDING -> EXPIRED (deadline) or CANCELLED (emails failed); False if it was no longer `was`.
+
+        A decision its workflow never received (the execution had ended) is closed the same way.
+        """
+        return self._transition(request_id, "SET #status = :final", "#status = :was", {":final": status, ":was": was})
+
+    def approval(self, request_id: str) -> ApprovalRequest | None:
+        answer = self._db.get_item(TableName=self._table, Key={"id": {"S": request_id}}, ConsistentRead=True)
+        item = answer.get("Item")
+        if not item:
+            return None
+        item = _deserialize(item)
+        item.pop("taskToken", None)
+        return _approval_request(item) if item.get("kind") == APPROVAL else None
+
+    def ballot(self, ballot_id: str) -> Ballot:
+        answer = self._db.get_item(TableName=self._table, Key={"id": {"S": check_callback_id(ballot_id)}}, ConsistentRead=True)
+        item = _deserialize(answer["Item"]) if "Item" in answer else {}
+        if item.get("kind") != BALLOT:
+            raise NotFound("This link is unknown: it may be mistyped or long expired.")
+        return Ballot(
+            id=item["id"],
+            request=item["request"],
+            approver=item["approver"],
+            role=item["role"],
+            execution=item["execution"],
+            expires_at=int(item["expiresAt"]),
+        )
+
+    def open_ballot(self, ballot_id: str, now: float) -> tuple[Ballot, ApprovalRequest]:
+        """The ballot and its request if this approver can still vote; otherwise the reason, raised."""
+        ballot = self.ballot(ballot_id)
+        request = self.approval(ballot.request)
+        refusal = ballot_refusal(request, ballot, now)
+        if refusal is not None:
+            raise refusal
+        return ballot, request  # type: ignore[return-value]
+
+    def record_vote(
+        self, ballot: Ballot, *, decision: str, comment: str, audit: Audit, now: float
+    ) -> ApprovalRequest:
+        """Count one vote: once per approver, while open, never past the threshold."""
+        vote = {
+            "decision": decision,
+            "comment": comment,
+            "decidedAt": iso_time(now),
+            "at": int(now * 1000),
+            "role": ballot.role,
+            "requestSource": {"ip": audit.source_ip, "userAgent": audit.user_agent},
+        }
+        values: dict[str, Any] = {":pending": PENDING, ":now": int(now), ":vote": vote}
+        condition = (
+            "#status = :pending AND expiresAt > :now AND attribute_not_exists(votes.#voter)"
+            " AND approvals < required AND rejections < rejectionLimit AND attribute_not_exists(escalationDecision)"
+        )
+        if ballot.role == ESCALATION:
+            update = "SET votes.#voter = :vote, escalationDecision = :decision"
+            condition += " AND attribute_exists(escalatedAt)"
+            values[":decision"] = decision
+        else:
+            update = "SET votes.#voter = :vote ADD approvals :approvals, rejections :rejections"
+            values[":approvals"], values[":rejections"] = int(decision == "approved"), int(decision == "rejected")
+        try:
+            answer = self._db.update_item(
+                TableName=self._table,
+                Key={"id": {"S": ballot.request}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status", "#voter": ballot.approver},
+                ExpressionAttributeValues=_serialize(values),
+                ReturnValues="ALL_NEW",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            raise self._why_no_vote(ballot, now) from None
+        item = _deserialize(answer["Attributes"])
+        item.pop("taskToken", None)
+        return _approval_request(item)
+
+    def record_outcome(self, request: ApprovalRequest, decided_by: str, now: float) -> tuple[str, ApprovalRequest]:
+        """PENDING -> APPROVED / REJECTED by the vote that decided; returns the current task token."""
+        try:
+            answer = self._db.update_item(
+                TableName=self._table,
+                Key={"id": {"S": request.id}},
+                UpdateExpression="SET #status = :final, decidedBy = :voter, decidedAt = :now",
+                ConditionExpression="#status = :pending",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_serialize(
+                    {":final": str(request.outcome).upper(), ":voter": decided_by, ":now": int(now), ":pending": PENDING}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            latest = self.approval(request.id)
+            raise (ballot_refusal(latest, None, now) or Expired("This request is no longer waiting.")) from None
+        item = _deserialize(answer["Attributes"])
+        return item.pop("taskToken"), _approval_request(item)
+
+    def rearm(self, execution: str, task_token: str) -> tuple[str, ApprovalRequest]:
+        """The Approval task waits again under a new token; returns it with the request as it is now."""
+        answer = self._db.update_item(
+            TableName=self._table,
+            Key={"id": {"S": approval_request_id(execution)}},
+            UpdateExpression="SET taskToken = :token",
+            ConditionExpression="attribute_exists(id)",
+            ExpressionAttributeValues=_serialize({":token": task_token}),
+            ReturnValues="ALL_NEW",
+        )
+        item = _deserialize(answer["Attributes"])
+        return item.pop("taskToken"), _approval_request(item)
+
+    def _put_ballot(self, request: ApprovalRequest, approver: str, role: str, ballot_id: str) -> Ballot:
+        ballot = Ballot(ballot_id, request.id, approver, role, request.execution, request.expires_at)
+        item = {
+            "id": ballot.id,
+            "kind": BALLOT,
+            "request": request.id,
+            "approver": approver,
+            "role": role,
+            "execution": request.execution,
+            "createdAt": request.created_at,
+            "expiresAt": request.expires_at,
+        }
+        self._db.put_item(TableName=self._table, Item=_serialize(item), ConditionExpression="attribute_not_exists(id)")
+        return ballot
+
+    def _transition(self, request_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"id": {"S": request_id}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_serialize(values),
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _why_no_vote(self, ballot: Ballot, now: float) -> Exception:
+        return ballot_refusal(self.approval(ballot.request), ballot, now) or AlreadyResolved(
+            "This request was just decided."
+        )
+
+
+def ballot_refusal(request: ApprovalRequest | None, ballot: Ballot | None, now: float) -> Exception | None:
+    """Why this ballot cannot vote now (404 / 409 / 410), or None if it can. One rule for pages and votes."""
+    if request is None:
+        return NotFound("This link is unknown: it may be mistyped or long expired.")
+    if request.status in (EXPIRED, CANCELLED):
+        if now >= request.expires_at:
+            return Expired("This request has expired: the deadline passed before a decision was made.", request)
+        return Expired("This request is no longer waiting for an answer: its workflow has ended.", request)
+    own = request.vote_of(ballot.approver) if ballot else None
+    outcome = request.outcome
+    if own is not None:
+        decided = f" The request is {outcome}." if outcome else ""
+        return AlreadyResolved(f"You already answered this request: {own.decision}.{decided}", request)
+    if outcome is not None:
+        return AlreadyResolved(f"This request was already decided: {outcome}.", request)
+    if now >= request.expires_at:
+        return Expired("This request has expired: the deadline passed before a decision was made.", request)
+    return None
+
+
+def vote(
+    store: ApprovalStore,
+    states: Any,
+    ballot_id: str,
+    *,
+    decision: str,
+    comment: str,
+    audit: Audit,
+    execution_arn: Callable[[str], str],
+    now: float | None = None,
+) -> tuple[Ballot, ApprovalRequest]:
+    """Record one approver's vote; if it decides, hand the outcome to the waiting task, once."""
+    now = time.time() if now is None else now
+    ballot = store.ballot(ballot_id)
+    request = store.record_vote(ballot, decision=decision, comment=comment, audit=audit, now=now)
+    if request.outcome is None:
+        return ballot, request
+    token, request = store.record_outcome(request, ballot.approver, now)
+    try:
+        _deliver(states, token, request)
+    except Exception as error:  # noqa: BLE001 - classified below, re-raised if not a dead task
+        if _error_code(error) not in _DEAD_TASK_CODES:
+            raise
+        # Between two waits the task has no live token: the next wait takes the outcome (rearm).
+        # Otherwise the execution has ended, and this decision reaches nobody.
+        if _is_running(states, execution_arn(request.execution)):
+            return ballot, request
+        store.close_approval(request.id, EXPIRED, was=request.status)
+        raise Expired("This request is no longer waiting for an answer: its workflow has ended.", request) from None
+    return ballot, request
+
+
+def rearm_approval(store: ApprovalStore, states: Any, execution: str, task_token: str) -> ApprovalRequest:
+    """The Approval task waits again; a decision taken while it was between waits is delivered now."""
+    token, request = store.rearm(execution, task_token)
+    if request.status in (APPROVED, REJECTED):
+        _deliver(states, token, request)
+    return request
+
+
+def _deliver(states: Any, token: str, request: ApprovalRequest) -> None:
+    story = {**request.context, **request.story()}
+    if request.status == APPROVED:
+        states.send_task_success(taskToken=token, output=json.dumps(story, ensure_ascii=False))
+    else:
+        cause = json.dumps(
+            {key: story[key] for key in ("comment", "approver", "decidedAt", "policy", "votes")}, ensure_ascii=False
+        )
+        states.send_task_failure(taskToken=token, error=ApprovalRejected.__name__, cause=cause)
+
+
+def _is_running(states: Any, execution_arn: str) -> bool:
+    try:
+        return states.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
+    except Exception:  # noqa: BLE001 - unknown or unreadable: it is not waiting for us
+        return False
+
+
+def _approval_request(item: dict[str, Any]) -> ApprovalRequest:
+    votes = sorted(
+        (
+            Vote(
+                approver=address,
+                decision=vote["decision"],
+                comment=vote.get("comment", ""),
+                decided_at=vote.get("decidedAt", ""),
+                role=vote.get("role", APPROVER),
+                at_ms=int(vote.get("at", 0)),
+            )
+            for address, vote in (item.get("votes") or {}).items()
+        ),
+        key=lambda vote: (vote.at_ms, vote.approver),
+    )
+    return ApprovalRequest(
+        id=item["id"],
+        execution=item.get("execution", ""),
+        status=item["status"],
+        created_at=int(item["createdAt"]),
+        expires_at=int(item["expiresAt"]),
+        context=item.get("context", {}),
+        policy=ApprovalPolicy.from_config(item.get("policy", {})),
+        approvals=int(item.get("approvals", 0)),
+        rejections=int(item.get("rejections", 0)),
+        votes=tuple(votes),
+        ballots=dict(item.get("ballots") or {}),
+        reminders_sent=int(item.get("remindersSent", 0)),
+        escalated_at=int(item["escalatedAt"]) if "escalatedAt" in item else None,
+        escalation_decision=item.get("escalationDecision"),
+        decided_by=item.get("decidedBy"),
+    )

@@ -1,4 +1,7 @@
-"""The one place that sends email: an RFC 5322 message (text + HTML) through SES."""
+"""The one place that sends email: an RFC 5322 message (text + HTML) through SES.
+
+It mails SENDER_EMAIL's configured recipients only: RECIPIENT_EMAIL, the approvers and the escalation contact.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
+from functions.common.display import Message
 from functions.common.errors import NotificationFailed
 from functions.common.observability import logger
 from functions.common.settings import Settings
@@ -21,9 +25,9 @@ class Email:
     html: str
 
     @classmethod
-    def to_recipient(cls, settings: Settings, *, subject: str, text: str, html: str) -> "Email":
-        """A message from SENDER_EMAIL to RECIPIENT_EMAIL, the only two addresses this service mails."""
-        return cls(settings.sender_email, settings.recipient_email, subject, text, html)
+    def compose(cls, settings: Settings, recipient: str, subject: str, message: Message) -> "Email":
+        """A message from SENDER_EMAIL: its HTML and its text part say the same thing."""
+        return cls(settings.sender_email, recipient, subject, message.text(), message.html())
 
 
 def build_message(email: Email) -> bytes:

@@ -38,13 +38,24 @@ class ApprovalTimedOut(WorkflowError):
 
 
 class RequestRefused(Exception):
-    """A request this service refuses; the message is safe to show to a person."""
+    """A request this service refuses; the message is safe to show to a person.
+
+    `subject` is what the refusal is about (an approval request), for answers that show it.
+    """
 
     status_code = 400
+
+    def __init__(self, message: str, subject: object = None) -> None:
+        super().__init__(message)
+        self.subject = subject
 
 
 class MalformedRequest(RequestRefused):
     status_code = 400
+
+
+class InvalidLink(MalformedRequest):
+    """An id that is missing or not of the shape we issue."""
 
 
 class NotFound(RequestRefused):

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
-DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600
+from functions.common.approval_policy import DEFAULT_APPROVAL_TIMEOUT_SECONDS, ApprovalPolicy
+
+# The environment keys the approval policy is read from (see approval_policy.ApprovalPolicy.environment).
+_POLICY_KEYS = (
+    "RECIPIENT_EMAIL",
+    "APPROVERS",
+    "APPROVAL_POLICY",
+    "APPROVAL_TIMEOUT_SECONDS",
+    "REMINDER_INTERVAL_SECONDS",
+    "MAX_REMINDERS",
+    "ESCALATION_EMAIL",
+    "ESCALATE_AFTER_SECONDS",
+)
 DEFAULT_CALCULATION_TIMEOUT_SECONDS = 60
 
 
@@ -21,6 +34,7 @@ class Settings:
     approval_timeout_seconds: int = DEFAULT_APPROVAL_TIMEOUT_SECONDS
     calculation_timeout_seconds: int = DEFAULT_CALCULATION_TIMEOUT_SECONDS
     http_timeout_seconds: float = 5.0
+    policy_environment: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -38,7 +52,13 @@ class Settings:
             calculation_timeout_seconds=_positive_int(
                 env, "CALCULATION_TIMEOUT_SECONDS", DEFAULT_CALCULATION_TIMEOUT_SECONDS
             ),
+            policy_environment={key: env[key] for key in _POLICY_KEYS if key in env},
         )
+
+    @functools.cached_property
+    def approval_policy(self) -> ApprovalPolicy:
+        """Read only by the function that opens approval requests; each request keeps its own copy."""
+        return ApprovalPolicy.from_config(self.policy_environment)
 
     @property
     def callbacks_url(self) -> str:

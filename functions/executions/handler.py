@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
 from functions.common.aws import client
+from functions.common.callbacks import ApprovalStore, approval_request_id
 from functions.common.errors import NotFound, MalformedRequest
 from functions.common.http import add_json_error_answers, json_response
 from functions.common.observability import logger, tracer
@@ -23,9 +24,14 @@ _NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 def status(name: str):
     if not _NAME.fullmatch(name):
         raise MalformedRequest("An execution name is 1 to 80 letters, digits, '-' or '_'.")
-    answer = execution_status(client("stepfunctions"), Settings.from_env().execution_arn(name))
+    settings = Settings.from_env()
+    answer = execution_status(client("stepfunctions"), settings.execution_arn(name))
     if answer is None:
         raise NotFound(f"No execution named {name}.")
+    if answer["status"] == "RUNNING":
+        request = ApprovalStore(settings.table_name, client("dynamodb")).approval(approval_request_id(name))
+        if request is not None:
+            answer["approval"] = request.summary()
     return json_response(200, answer)
 
 

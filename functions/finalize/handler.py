@@ -15,6 +15,8 @@ def handler(event: dict, context: object) -> dict:
         "comment": approval.get("comment", ""),
         "decidedAt": approval["decidedAt"],
         "approver": approval.get("approver", ""),
+        "policy": approval.get("policy", ""),
+        "votes": approval.get("votes", []),
     }
     logger.info("approved", extra={"decision": story["decision"]})
     return story

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from functions.common.display import facts_table
+from functions.common.display import Message
 from functions.common.email import Email, Mailer
 from functions.common.errors import (
     ApprovalRejected,
@@ -54,7 +54,7 @@ def classify(state: dict[str, Any]) -> str:
     if step == "Approval":
         if error == ApprovalRejected.__name__:
             return ApprovalRejected.__name__
-        if error in _TIMEOUTS:
+        if error in _TIMEOUTS or error == ApprovalTimedOut.__name__:
             return ApprovalTimedOut.__name__
     # The approval email or the final report could not be produced.
     return NotificationFailed.__name__
@@ -87,10 +87,64 @@ def notify_failure(event: dict[str, Any], *, mailer: Mailer, settings: Settings)
     return {"error": outcome, "cause": cause[:32768]}
 
 
+NEXT_STEPS = {
+    InvalidInput.__name__: "Start the workflow again with two integers x and y.",
+    CalculationFailed.__name__: "Check that the doubling API is up and calls back, then start the workflow again.",
+    NotificationFailed.__name__: (
+        "Check that the sender and the recipients are verified in SES (and the account's sending limits), "
+        "then start the workflow again."
+    ),
+    ApprovalRejected.__name__: "Nothing is left running. If the concern can be met, start the workflow again.",
+    ApprovalTimedOut.__name__: (
+        "Start the workflow again when the approvers can answer; reminders and escalation "
+        "(REMINDER_INTERVAL_SECONDS, ESCALATION_EMAIL) help a request not to go unanswered."
+    ),
+}
+
+
 def failure_email(execution: str, outcome: str, cause: str, state: dict[str, Any], settings: Settings) -> Email:
     numbers = {key: value for key, value in (state.get("input") or {}).items() if key in ("x", "y")}
-    facts = [("workflow", execution), ("outcome", outcome), ("what happened", EXPLANATIONS[outcome]), ("details", cause)]
-    facts += [(key, value) for key, value in numbers.items()]
-    text = "\n".join(["A workflow failed.", ""] + [f"{name}: {value}" for name, value in facts])
-    html = f"<!doctype html><html><body><p>A workflow failed.</p>{facts_table(facts)}</body></html>"
-    return Email.to_recipient(settings, subject=f"Workflow failed: {outcome}", text=text, html=html)
+    calculation = state.get("calculation") if isinstance(state.get("calculation"), dict) else {}
+    numbers.update({key: calculation[key] for key in ("sum", "doubled") if key in calculation})
+    paragraphs = [EXPLANATIONS[outcome]]
+    decision = _decision(cause) if outcome == ApprovalRejected.__name__ else None
+    if decision is not None:
+        who = decision.get("approver") or "an approver"
+        comment = decision.get("comment") or ""
+        paragraphs = [f"The request was rejected by {who}."]
+        paragraphs.append(f"Their comment: \u201c{comment}\u201d" if comment else "They left no comment.")
+        for vote in decision.get("votes") or []:
+            if vote.get("approver") != who:
+                said = f" (\u201c{vote['comment']}\u201d)" if vote.get("comment") else ""
+                paragraphs.append(f"{vote.get('approver')} {vote.get('decision')}{said}.")
+    elif cause and cause != EXPLANATIONS[outcome]:
+        paragraphs.append(f"Details: {cause}")
+    if "doubled" in numbers:
+        paragraphs.append(f"The numbers: {numbers['x']} + {numbers['y']} = {numbers['sum']}, doubled: {numbers['doubled']}.")
+    message = Message(
+        heading=f"The workflow failed: {HEADINGS[outcome]}",
+        paragraphs=paragraphs,
+        facts=[*numbers.items(), ("workflow", execution), ("outcome", outcome)],
+        notes=[f"What to do next: {NEXT_STEPS[outcome]}"],
+    )
+    subject = f"Workflow failed: {outcome}"
+    if "x" in numbers and "y" in numbers:
+        subject += f" ({numbers['x']} + {numbers['y']})"
+    return Email.compose(settings, settings.recipient_email, subject, message)
+
+
+HEADINGS = {
+    InvalidInput.__name__: "invalid input",
+    CalculationFailed.__name__: "the calculation failed",
+    NotificationFailed.__name__: "an email could not be sent",
+    ApprovalRejected.__name__: "rejected",
+    ApprovalTimedOut.__name__: "nobody decided in time",
+}
+
+
+def _decision(cause: str) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None

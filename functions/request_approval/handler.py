@@ -1,7 +1,7 @@
-"""Approval: register a pending approval, email the links; the execution waits for the decision."""
+"""Approval: register the request, email the approvers; the execution waits for the policy's outcome."""
 
 from functions.common.aws import client
-from functions.common.callbacks import CallbackStore
+from functions.common.callbacks import ApprovalStore
 from functions.common.email import Mailer
 from functions.common.observability import logger, tracer
 from functions.common.settings import Settings
@@ -14,7 +14,8 @@ def handler(event: dict, context: object) -> dict:
     settings = Settings.from_env()
     return request_approval(
         event,
-        store=CallbackStore(settings.table_name, client("dynamodb")),
+        store=ApprovalStore(settings.table_name, client("dynamodb")),
         mailer=Mailer(client("ses")),
+        states=client("stepfunctions"),
         settings=settings,
     )

@@ -1,71 +1,56 @@
-"""Register a pending approval and email the approve / reject links (the id only, never the token)."""
+"""Approval: open the request and email every approver their own links (ids only, never the token).
+
+The same function arms the wait again after each follow-up (event "rearm"): a decision taken
+while the task was between two waits is delivered at once.
+"""
 
 from __future__ import annotations
 
-from html import escape
+import time
+from datetime import datetime
 from typing import Any
 
-from functions.common.callbacks import APPROVAL, CANCELLED, Callback, CallbackStore
-from functions.common.display import deadline_text, facts_table
-from functions.common.email import Email, Mailer
+from functions.common.approval_emails import REQUEST, ballot_email
+from functions.common.callbacks import CANCELLED, ApprovalStore, rearm_approval
+from functions.common.email import Mailer
 from functions.common.errors import NotificationFailed
+from functions.common.observability import logger
 from functions.common.settings import Settings
 
 
-def request_approval(event: dict[str, Any], *, store: CallbackStore, mailer: Mailer, settings: Settings) -> dict:
-    context = {key: event[key] for key in ("x", "y", "sum", "doubled")}
-    context["approver"] = settings.recipient_email
-    callback = store.register(
-        kind=APPROVAL,
+def request_approval(
+    event: dict[str, Any], *, store: ApprovalStore, mailer: Mailer, states: Any, settings: Settings
+) -> dict:
+    if event.get("rearm"):
+        request = rearm_approval(store, states, event["execution"], event["taskToken"])
+        return {"status": request.status}
+    numbers = {key: event[key] for key in ("x", "y", "sum", "doubled")}
+    opened = store.create_approval(
         task_token=event["taskToken"],
         execution=event["execution"],
-        ttl_seconds=settings.approval_timeout_seconds,
-        context=context,
+        policy=settings.approval_policy,
+        context=numbers,
+        started_at=_epoch(event.get("enteredAt")),
     )
+    if opened is None:  # this invocation was retried: the emails went out the first time
+        request = rearm_approval(store, states, event["execution"], event["taskToken"])
+        return {"status": request.status}
+    request, ballots = opened
     try:
-        mailer.send(approval_email(callback, settings))
+        for ballot in ballots:
+            mailer.send(ballot_email(request, ballot, settings, REQUEST))
     except NotificationFailed:
-        store.mark(callback.id, CANCELLED)
+        store.close_approval(request.id, CANCELLED)
         raise
-    return {"deadline": callback.expires_at}
+    logger.info("approval requested", extra={"approvers": len(ballots), "policy": request.policy.label})
+    return {"deadline": request.expires_at}
 
 
-def link(settings: Settings, action: str, callback_id: str) -> str:
-    return f"{settings.api_base_url}/{action}?id={callback_id}"
-
-
-def approval_email(callback: Callback, settings: Settings) -> Email:
-    numbers = callback.context
-    approve, reject = link(settings, "approve", callback.id), link(settings, "reject", callback.id)
-    deadline = deadline_text(callback.expires_at)
-    facts = [
-        ("x", numbers["x"]),
-        ("y", numbers["y"]),
-        ("sum", numbers["sum"]),
-        ("doubled", numbers["doubled"]),
-        ("workflow", callback.execution),
-        ("deadline", deadline),
-    ]
-    text = "\n".join(
-        [
-            "A workflow is waiting for your decision.",
-            "",
-            *(f"{name:>9}: {value}" for name, value in facts),
-            "",
-            f"Approve: {approve}",
-            f"Reject:  {reject}",
-            "",
-            "Each link opens a confirmation page; nothing is decided until you press its button.",
-            f"Without a decision by {deadline} the workflow fails as timed out.",
-        ]
-    )
-    html = (
-        "<!doctype html><html><body>"
-        "<p>A workflow is waiting for your decision.</p>"
-        f"{facts_table(facts)}"
-        f'<p><a href="{escape(approve)}">Approve</a> &middot; <a href="{escape(reject)}">Reject</a></p>'
-        "<p>Each link opens a confirmation page; nothing is decided until you press its button.</p>"
-        "</body></html>"
-    )
-    subject = f"Approval needed: {numbers['x']} + {numbers['y']}, doubled = {numbers['doubled']}"
-    return Email.to_recipient(settings, subject=subject, text=text, html=html)
+def _epoch(entered_at: Any) -> float:
+    """When the Approval state was entered ($$.State.EnteredTime): the deadline counts from there."""
+    if isinstance(entered_at, str):
+        try:
+            return datetime.fromisoformat(entered_at.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            pass
+    return time.time()

@@ -3,7 +3,8 @@ import time
 
 import boto3
 
-from functions.common.callbacks import APPROVAL, CallbackStore, new_callback_id
+from functions.common.approval_policy import ApprovalPolicy
+from functions.common.callbacks import ApprovalStore, new_callback_id
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "pytest"}
 TABLE = "approval-workflow-local-callbacks"
@@ -48,9 +49,10 @@ def test_second_post_answers_409(harness):
 
 
 def test_expired_approval_answers_410_on_get_and_post(harness):
-    store = CallbackStore(TABLE, boto3.client("dynamodb", region_name="us-east-1"))
-    expired = store.register(kind=APPROVAL, task_token="t", execution="e", ttl_seconds=5,
-                             context={"x": 1, "y": 1, "sum": 2, "doubled": 4}, now=time.time() - 60)
+    store = ApprovalStore(TABLE, boto3.client("dynamodb", region_name="us-east-1"))
+    policy = ApprovalPolicy.from_config({"APPROVERS": "a@example.org", "APPROVAL_TIMEOUT_SECONDS": "5"})
+    _, (expired,) = store.create_approval(task_token="t", execution="e", policy=policy,
+                                          context={"x": 1, "y": 1, "sum": 2, "doubled": 4}, started_at=time.time() - 60)
     assert harness.call("approvalPages", "GET", "/approve", query=f"id={expired.id}")[0] == 410
     status, _, body = harness.call("approvalPages", "POST", "/approve", headers=FORM, body=form(expired.id))
     assert status == 410 and "expired" in body.lower()

@@ -1,11 +1,13 @@
 from email import message_from_bytes, policy
 
 from functions.approval_pages.pages import SECURITY_HEADERS, confirm_page, decided_page, error_page
-from functions.common.callbacks import Callback
+from functions.common.approval_emails import REMINDER, REQUEST, ballot_email
+from functions.common.approval_policy import ApprovalPolicy
+from functions.common.callbacks import ESCALATION, ApprovalRequest, Ballot, Vote
 from functions.common.email import build_message
+from functions.common.errors import AlreadyResolved, Expired, InvalidLink, MalformedRequest, NotFound
 from functions.common.settings import Settings
 from functions.notify_failure.logic import failure_email
-from functions.request_approval.logic import approval_email
 
 TOKEN = "AAAAQUFBQUFBQUFB-the-task-token"
 HOSTILE = '<script>alert("x")</script>'
@@ -14,15 +16,21 @@ SETTINGS = Settings(
     sender_email="workflow@example.com",
     recipient_email="approver@example.com",
 )
-CALLBACK = Callback(
-    id="A" * 32,
-    kind="approval",
-    status="PENDING",
+POLICY = ApprovalPolicy.from_config(
+    {"APPROVERS": "ann@example.com,bob@example.com,cy@example.com", "APPROVAL_POLICY": "2"}
+)
+REQUEST_RECORD = ApprovalRequest(
+    id="approval#exec",
     execution="exec-" + HOSTILE,
+    status="PENDING",
     created_at=1_800_000_000,
     expires_at=1_800_000_600,
     context={"x": 3, "y": 4, "sum": 7, "doubled": 14},
+    policy=POLICY,
+    approvals=1,
+    votes=(Vote("bob@example.com", "approved", HOSTILE, "2027-01-15T08:01:00+00:00"),),
 )
+BALLOT = Ballot("A" * 32, REQUEST_RECORD.id, "ann@example.com", "approver", REQUEST_RECORD.execution, 1_800_000_600)
 
 
 def parts(email):
@@ -32,38 +40,54 @@ def parts(email):
     return message, text, html
 
 
-def test_approval_email_has_both_links_numbers_and_deadline_in_text_and_html():
-    message, text, html = parts(approval_email(CALLBACK, SETTINGS))
-    assert message["To"] == "approver@example.com" and message["From"] == "workflow@example.com"
+def test_approval_email_goes_to_its_approver_with_their_links_numbers_policy_and_deadline():
+    message, text, html = parts(ballot_email(REQUEST_RECORD, BALLOT, SETTINGS, REQUEST, now=1_800_000_000))
+    assert message["To"] == "ann@example.com" and message["From"] == "workflow@example.com"
+    assert message["Subject"] == "Approval needed: 3 + 4, doubled = 14"
     for body in (text, html):
         assert "https://api.example.com/dev/approve?id=" + "A" * 32 in body
         assert "https://api.example.com/dev/reject?id=" + "A" * 32 in body
-        assert "2027-01-15 08:10:00 UTC" in body
+        assert "2027-01-15 08:10:00 UTC (in 10 minutes)" in body
+        assert "needs 2 of 3 approvals" in body and "So far 1 approved and 0 rejected" in body
+        assert "You decide as ann@example.com" in body
         for number in ("3", "4", "7", "14"):
             assert number in body
 
 
+def test_reminder_and_escalation_emails_say_what_they_are():
+    reminder, text, _ = parts(ballot_email(REQUEST_RECORD, BALLOT, SETTINGS, REMINDER, now=1_800_000_060))
+    assert reminder["Subject"].startswith("Reminder: approval needed")
+    assert "You have not answered yet" in text
+    contact = Ballot("B" * 32, REQUEST_RECORD.id, "boss@example.com", ESCALATION, REQUEST_RECORD.execution, 1)
+    escalation, text, _ = parts(ballot_email(REQUEST_RECORD, contact, SETTINGS, ESCALATION, now=1_800_000_300))
+    assert escalation["To"] == "boss@example.com" and escalation["Subject"].startswith("Escalated: approval needed")
+    assert "within 5 minutes" in text and "your answer alone decides" in text
+
+
 def test_approval_email_escapes_html_and_carries_no_token():
-    _, _, html = parts(approval_email(CALLBACK, SETTINGS))
+    _, _, html = parts(ballot_email(REQUEST_RECORD, BALLOT, SETTINGS, REQUEST))
     assert HOSTILE not in html
     assert "&lt;script&gt;" in html
-    raw = build_message(approval_email(CALLBACK, SETTINGS)).decode()
+    raw = build_message(ballot_email(REQUEST_RECORD, BALLOT, SETTINGS, REQUEST)).decode()
     assert TOKEN not in raw and "taskToken" not in raw
 
 
 def test_failure_email_names_the_outcome_and_escapes_the_cause():
-    email = failure_email("exec-1", "ApprovalRejected", HOSTILE, {"input": {"x": 1, "y": 2}}, SETTINGS)
+    email = failure_email("exec-1", "CalculationFailed", HOSTILE, {"input": {"x": 1, "y": 2}}, SETTINGS)
     message, text, html = parts(email)
-    assert message["Subject"] == "Workflow failed: ApprovalRejected"
+    assert message["Subject"] == "Workflow failed: CalculationFailed (1 + 2)"
     assert HOSTILE in text and HOSTILE not in html and "&lt;script&gt;" in html
+    assert "What to do next" in text
 
 
-def test_confirm_page_shows_numbers_and_a_post_form_and_sends_security_headers():
-    response = confirm_page(CALLBACK, "approve")
+def test_confirm_page_shows_voter_policy_votes_numbers_and_a_post_form_and_sends_security_headers():
+    response = confirm_page(BALLOT, REQUEST_RECORD, "approve")
     body = response.body
     assert response.status_code == 200
     assert '<form method="post" action="approve">' in body
     assert f'name="id" value="{"A" * 32}"' in body
+    assert "ann@example.com" in body and "needs 2 of 3 approvals" in body and "bob@example.com" in body
+    assert f'href="reject?id={"A" * 32}"' in body  # the other action, one click away
     for number in ("<td>3</td>", "<td>4</td>", "<td>7</td>", "<td>14</td>", "2027-01-15 08:10:00 UTC"):
         assert number in body
     assert "<script" not in body.lower()
@@ -73,15 +97,26 @@ def test_confirm_page_shows_numbers_and_a_post_form_and_sends_security_headers()
     assert "default-src 'none'" in SECURITY_HEADERS["Content-Security-Policy"]
 
 
-def test_decided_page_escapes_the_comment():
-    decided = Callback(**{**CALLBACK.__dict__, "status": "APPROVED", "decision": "approved", "comment": HOSTILE})
-    body = decided_page(decided).body
-    assert "approved" in body and HOSTILE not in body and "&lt;script&gt;" in body
+def test_decided_page_says_what_remains_and_escapes_comments():
+    voted = ApprovalRequest(**{**REQUEST_RECORD.__dict__, "approvals": 1,
+                               "votes": (*REQUEST_RECORD.votes, Vote("ann@example.com", "rejected", HOSTILE, "t"))})
+    body = decided_page(BALLOT, voted).body
+    assert "You rejected this request" in body and "needs 1 more approval" in body
+    assert HOSTILE not in body and "&lt;script&gt;" in body
 
 
-def test_error_pages_have_their_status_and_escape_the_message():
-    for status in (400, 404, 409, 410):
-        response = error_page(status, HOSTILE)
+def test_error_pages_have_their_status_a_matching_heading_and_escape_the_message():
+    cases = [
+        (InvalidLink(HOSTILE), 400, "This link is not valid"),
+        (MalformedRequest(HOSTILE), 400, "Your answer could not be recorded"),
+        (NotFound(HOSTILE), 404, "Unknown link"),
+        (AlreadyResolved(HOSTILE, REQUEST_RECORD), 409, "Already decided"),
+        (Expired(HOSTILE, REQUEST_RECORD), 410, "No longer waiting"),
+    ]
+    for error, status, heading in cases:
+        response = error_page(error)
         assert response.status_code == status
+        assert f"<h1>{heading}</h1>" in response.body
         assert HOSTILE not in response.body
         assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "<td>14</td>" in error_page(AlreadyResolved("x", REQUEST_RECORD)).body  # the request is shown

@@ -28,7 +28,7 @@ def test_stage_values_come_from_env_json_and_environment_overrides_them_with_the
     assert states["Approval"]["TimeoutSeconds"] == 600
     overridden = load_service(stage="local", environ={"APPROVAL_TIMEOUT_SECONDS": "5", "SENDER_EMAIL": "s@x.org"})
     assert overridden.state_machine_definition["States"]["Approval"]["TimeoutSeconds"] == 5
-    assert overridden.functions["requestApproval"].environment["APPROVAL_TIMEOUT_SECONDS"] == 5
+    assert overridden.functions["requestApproval"].environment["APPROVAL_TIMEOUT_SECONDS"] == "5"  # Lambda: strings
     assert overridden.functions["notifyFailure"].environment["SENDER_EMAIL"] == "s@x.org"
 
 

@@ -1,0 +1,88 @@
+"""FollowUp: while a request waits, remind the approvers who have not voted and escalate when due.
+
+Runs when the Approval wait times out before the deadline (its timeout is the next follow-up);
+returns how long the next wait (AwaitApproval) lasts. At the deadline it ends the request as
+ApprovalTimedOut. Each follow-up is recorded by a conditional write before its emails go out,
+so none is sent twice and none after the outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from functions.common.approval_emails import REMINDER, ballot_email
+from functions.common.callbacks import (
+    APPROVER,
+    ESCALATION,
+    EXPIRED,
+    ApprovalRequest,
+    ApprovalStore,
+    Ballot,
+    approval_request_id,
+)
+from functions.common.email import Mailer
+from functions.common.errors import ApprovalTimedOut, NotificationFailed
+from functions.common.observability import logger, metrics
+from functions.common.settings import Settings
+
+# Timers end on time or a little late; this absorbs clocks that differ by less than a second.
+GRACE_SECONDS = 1
+# A request decided while the task was between waits: wait again, briefly; the wait takes it at once.
+DECIDED_WAIT_SECONDS = 1
+
+
+def follow_up(
+    event: dict[str, Any], *, store: ApprovalStore, mailer: Mailer, settings: Settings, now: float | None = None
+) -> dict[str, int]:
+    now = time.time() if now is None else now
+    request = store.approval(approval_request_id(event["execution"]))
+    if request is None or request.status == EXPIRED:
+        raise ApprovalTimedOut("Nobody decided before the deadline.")
+    if request.outcome is not None:
+        return {"seconds": DECIDED_WAIT_SECONDS}
+    if now >= request.expires_at - GRACE_SECONDS:
+        if store.close_approval(request.id, EXPIRED):
+            logger.info("approval timed out", extra={"approvals": request.approvals, "rejections": request.rejections})
+            raise ApprovalTimedOut(
+                f"Nobody decided within {request.policy.timeout_seconds} seconds "
+                f"({request.approvals} approved, {request.rejections} rejected; {request.policy.describe()})."
+            )
+        return {"seconds": DECIDED_WAIT_SECONDS}
+    policy, elapsed = request.policy, now - request.created_at
+    escalated = request.escalated_at is not None
+    if policy.escalation_email and not escalated and elapsed >= policy.escalate_after_seconds - GRACE_SECONDS:
+        ballot = store.add_escalation(request, now)
+        escalated = True
+        if ballot is not None:
+            _send(mailer, [ballot_email(request, ballot, settings, ESCALATION, now)], "escalation")
+    reminders = request.reminders_sent
+    next_reminder = (reminders + 1) * policy.reminder_interval_seconds
+    if policy.reminder_interval_seconds and reminders < policy.max_reminders and elapsed >= next_reminder - GRACE_SECONDS:
+        if store.count_reminder(request):
+            reminders += 1
+            _send(mailer, [ballot_email(request, ballot, settings, REMINDER, now) for ballot in _unanswered(request)], "reminder")
+    return {
+        "seconds": policy.next_wait(created_at=request.created_at, now=now, reminders_sent=reminders, escalated=escalated)
+    }
+
+
+def _unanswered(request: ApprovalRequest) -> list[Ballot]:
+    return [
+        Ballot(request.ballots[address], request.id, address, APPROVER, request.execution, request.expires_at)
+        for address in request.waiting_for()
+    ]
+
+
+def _send(mailer: Mailer, emails: list, occasion: str) -> None:
+    """A follow-up that cannot be sent does not end a request the approvers can still decide."""
+    sent = 0
+    for email in emails:
+        try:
+            mailer.send(email)
+            sent += 1
+        except NotificationFailed:
+            metrics.add_metric(name="FollowUpNotSent", unit=MetricUnit.Count, value=1)
+    logger.info("follow-up sent", extra={"occasion": occasion, "emails": sent, "failed": len(emails) - sent})

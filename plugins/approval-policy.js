@@ -1,0 +1,44 @@
+'use strict';
+
+// ${approvalPolicy:<key>}: the stage's approval policy, checked and ready to deploy.
+// One definition of the policy serves the functions, `make local` and this plugin: it runs
+// functions/common/approval_policy.py on the stage's env.json block. A configuration that
+// cannot work stops `serverless package` / `deploy` here, with a message naming the key.
+const { spawnSync } = require('child_process');
+
+class ApprovalPolicy {
+  constructor(serverless) {
+    this.serverless = serverless;
+    this.plans = new Map();
+    this.configurationVariablesSources = {
+      approvalPolicy: {
+        resolve: async ({ address, options, serviceDir, resolveConfigurationProperty }) => {
+          const stage = await resolveConfigurationProperty(['custom', 'stageConfig']);
+          const plan = this.plan(stage, options.stage || 'dev', serviceDir);
+          if (!(address in plan)) {
+            throw new serverless.classes.Error(`\${approvalPolicy:${address}}: no such key (${Object.keys(plan).join(', ')})`);
+          }
+          return { value: plan[address] };
+        },
+      },
+    };
+  }
+
+  plan(stage, stageName, serviceDir) {
+    const input = JSON.stringify(stage == null ? {} : stage);
+    if (!this.plans.has(input)) {
+      const python = process.env.PYTHON_BIN || 'python3';
+      const run = spawnSync(python, ['-m', 'functions.common.approval_policy'], { cwd: serviceDir, input, encoding: 'utf8' });
+      if (run.error) {
+        throw new this.serverless.classes.Error(`Could not run ${python} to check the approval policy: ${run.error.message}`);
+      }
+      if (run.status !== 0) {
+        throw new this.serverless.classes.Error(`env.json, stage "${stageName}": ${run.stderr.trim()}`);
+      }
+      this.plans.set(input, JSON.parse(run.stdout));
+    }
+    return this.plans.get(input);
+  }
+}
+
+module.exports = ApprovalPolicy;
