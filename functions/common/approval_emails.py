@@ -45,7 +45,7 @@ def ballot_email(request: ApprovalRequest, ballot: Ballot, settings: Settings, o
     """The email that carries one person's approve and reject links."""
     numbers = request.context
     if occasion == ESCALATION:
-        waited = relative_text(request.created_at, now).removesuffix(" ago")
+        waited = relative_text(request.started_at, now).removesuffix(" ago")
         opening = [
             f"Nobody decided this request within {waited}, so it is escalated to you: your answer alone decides.",
             f"The workflow asks: {numbers_sentence(numbers)}",

@@ -121,16 +121,16 @@ class ApprovalPolicy:
             due.append(self.escalate_after_seconds)
         return due
 
-    def next_wait(self, *, created_at: float, now: float, reminders_sent: int, escalated: bool) -> int:
+    def next_wait(self, *, started_at: float, now: float, reminders_sent: int, escalated: bool) -> int:
         """Whole seconds to wait from now: until the next follow-up or the deadline, whichever is first."""
         moments = [*self.follow_ups(reminders_sent=reminders_sent, escalated=escalated), self.timeout_seconds]
-        until = created_at + min(moment for moment in moments if moment <= self.timeout_seconds)
+        until = started_at + min(moment for moment in moments if moment <= self.timeout_seconds)
         return max(1, math.ceil(until - now))
 
     @property
     def first_wait_seconds(self) -> int:
         """How long the Approval state waits before its first follow-up (the deadline if none)."""
-        return self.next_wait(created_at=0, now=0, reminders_sent=0, escalated=False)
+        return self.next_wait(started_at=0, now=0, reminders_sent=0, escalated=False)
 
     def environment(self) -> dict[str, str]:
         """What the functions read back with from_config (Lambda environment values are strings)."""

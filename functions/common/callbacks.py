@@ -9,6 +9,7 @@ decision. No function of this module returns, logs or formats a task token.
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 import time
@@ -376,8 +377,7 @@ class ApprovalRequest:
     id: str
     execution: str
     status: str
-    created_at: int
-    expires_at: int
+    started_at: float  # when the Approval state was entered: the deadline counts from here
     context: dict[str, Any]
     policy: ApprovalPolicy
     approvals: int = 0
@@ -388,6 +388,15 @@ class ApprovalRequest:
     escalated_at: int | None = None
     escalation_decision: str | None = None
     decided_by: str | None = None
+
+    @property
+    def deadline(self) -> float:
+        return self.started_at + self.policy.timeout_seconds
+
+    @property
+    def expires_at(self) -> int:
+        """The deadline in whole seconds (the table's TTL; what people are shown)."""
+        return math.ceil(self.deadline)
 
     @property
     def outcome(self) -> str | None:
@@ -447,8 +456,7 @@ class ApprovalStore(CallbackStore):
         started_at: float,
     ) -> tuple[ApprovalRequest, list[Ballot]] | None:
         """A new request with one ballot per approver; None if this execution already has one."""
-        created_at = int(started_at)
-        expires_at = created_at + policy.timeout_seconds
+        started_ms = int(started_at * 1000)
         ballots = {address: new_callback_id() for address in policy.approvers}
         item = {
             "id": approval_request_id(execution),
@@ -456,8 +464,10 @@ class ApprovalStore(CallbackStore):
             "status": PENDING,
             "taskToken": task_token,
             "execution": execution,
-            "createdAt": created_at,
-            "expiresAt": expires_at,
+            "createdAt": started_ms // 1000,
+            "expiresAt": math.ceil(started_ms / 1000 + policy.timeout_seconds),
+            "startedAtMs": started_ms,
+            "deadlineMs": started_ms + policy.timeout_seconds * 1000,
             "context": context,
             "policy": policy.environment(),
             "required": policy.required,
@@ -553,9 +563,9 @@ class ApprovalStore(CallbackStore):
             "role": ballot.role,
             "requestSource": {"ip": audit.source_ip, "userAgent": audit.user_agent},
         }
-        values: dict[str, Any] = {":pending": PENDING, ":now": int(now), ":vote": vote}
+        values: dict[str, Any] = {":pending": PENDING, ":now": int(now * 1000), ":vote": vote}
         condition = (
-            "#status = :pending AND expiresAt > :now AND attribute_not_exists(votes.#voter)"
+            "#status = :pending AND deadlineMs > :now AND attribute_not_exists(votes.#voter)"
             " AND approvals < required AND rejections < rejectionLimit AND attribute_not_exists(escalationDecision)"
         )
         if ballot.role == ESCALATION:
@@ -623,7 +633,7 @@ class ApprovalStore(CallbackStore):
             "approver": approver,
             "role": role,
             "execution": request.execution,
-            "createdAt": request.created_at,
+            "createdAt": int(request.started_at),
             "expiresAt": request.expires_at,
         }
         self._db.put_item(TableName=self._table, Item=_serialize(item), ConditionExpression="attribute_not_exists(id)")
@@ -654,7 +664,7 @@ def ballot_refusal(request: ApprovalRequest | None, ballot: Ballot | None, now: 
     if request is None:
         return NotFound("This link is unknown: it may be mistyped or long expired.")
     if request.status in (EXPIRED, CANCELLED):
-        if now >= request.expires_at:
+        if now >= request.deadline:
             return Expired("This request has expired: the deadline passed before a decision was made.", request)
         return Expired("This request is no longer waiting for an answer: its workflow has ended.", request)
     own = request.vote_of(ballot.approver) if ballot else None
@@ -664,7 +674,7 @@ def ballot_refusal(request: ApprovalRequest | None, ballot: Ballot | None, now: 
         return AlreadyResolved(f"You already answered this request: {own.decision}.{decided}", request)
     if outcome is not None:
         return AlreadyResolved(f"This request was already decided: {outcome}.", request)
-    if now >= request.expires_at:
+    if now >= request.deadline:
         return Expired("This request has expired: the deadline passed before a decision was made.", request)
     return None
 
@@ -746,8 +756,7 @@ def _approval_request(item: dict[str, Any]) -> ApprovalRequest:
         id=item["id"],
         execution=item.get("execution", ""),
         status=item["status"],
-        created_at=int(item["createdAt"]),
-        expires_at=int(item["expiresAt"]),
+        started_at=int(item["startedAtMs"]) / 1000,
         context=item.get("context", {}),
         policy=ApprovalPolicy.from_config(item.get("policy", {})),
         approvals=int(item.get("approvals", 0)),

@@ -29,7 +29,7 @@ from functions.common.observability import logger, metrics
 from functions.common.settings import Settings
 
 # Timers end on time or a little late; this absorbs clocks that differ by less than a second.
-GRACE_SECONDS = 1
+GRACE_SECONDS = 0.25
 # A request decided while the task was between waits: wait again, briefly; the wait takes it at once.
 DECIDED_WAIT_SECONDS = 1
 
@@ -43,7 +43,7 @@ def follow_up(
         raise ApprovalTimedOut("Nobody decided before the deadline.")
     if request.outcome is not None:
         return {"seconds": DECIDED_WAIT_SECONDS}
-    if now >= request.expires_at - GRACE_SECONDS:
+    if now >= request.deadline - GRACE_SECONDS:
         if store.close_approval(request.id, EXPIRED):
             logger.info("approval timed out", extra={"approvals": request.approvals, "rejections": request.rejections})
             raise ApprovalTimedOut(
@@ -51,7 +51,7 @@ def follow_up(
                 f"({request.approvals} approved, {request.rejections} rejected; {request.policy.describe()})."
             )
         return {"seconds": DECIDED_WAIT_SECONDS}
-    policy, elapsed = request.policy, now - request.created_at
+    policy, elapsed = request.policy, now - request.started_at
     escalated = request.escalated_at is not None
     if policy.escalation_email and not escalated and elapsed >= policy.escalate_after_seconds - GRACE_SECONDS:
         ballot = store.add_escalation(request, now)
@@ -65,7 +65,7 @@ def follow_up(
             reminders += 1
             _send(mailer, [ballot_email(request, ballot, settings, REMINDER, now) for ballot in _unanswered(request)], "reminder")
     return {
-        "seconds": policy.next_wait(created_at=request.created_at, now=now, reminders_sent=reminders, escalated=escalated)
+        "seconds": policy.next_wait(started_at=request.started_at, now=now, reminders_sent=reminders, escalated=escalated)
     }
 
 

@@ -18,6 +18,12 @@ from local.front import make_server, serve_in_thread
 from tests.workflow.conftest import free_port
 
 APPROVAL_TIMEOUT = 5
+HARNESS_POLICY = {
+    "APPROVAL_TIMEOUT_SECONDS": str(APPROVAL_TIMEOUT),
+    "REMINDER_INTERVAL_SECONDS": "2",
+    "ESCALATION_EMAIL": "escalation@example.com",
+    "ESCALATE_AFTER_SECONDS": "3",
+}
 
 
 class Harness:
@@ -68,8 +74,8 @@ class Harness:
 def harness(tmp_path_factory):
     outbox = tmp_path_factory.mktemp("outbox")
     port = free_port()
-    # A short approval deadline, so that a timeout can be watched too.
-    service = load_service(stage="local", environ={**os.environ, "APPROVAL_TIMEOUT_SECONDS": str(APPROVAL_TIMEOUT)})
+    # A short approval deadline, so that a timeout can be watched too, with reminders and an escalation.
+    service = load_service(stage="local", environ={**os.environ, **HARNESS_POLICY})
     lines: list[str] = []
     engine = LocalEngine(service, api_base_url=f"http://127.0.0.1:{port}", outbox=outbox, console=lines.append)
     server = make_server("127.0.0.1", port, service.routes, engine.invoke, engine.start_execution, "local",

@@ -1,6 +1,8 @@
 """Complete runs (approve, reject, timeout, invalid input), with everything they produce captured:
-log lines, console lines, emails, HTTP responses and URLs. No task token may appear in any of it."""
+log lines, console lines, emails (requests, reminders, escalation, failures), HTTP responses and
+URLs. No task token may appear in any of it."""
 
+import json
 import logging
 import time
 
@@ -52,15 +54,21 @@ def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, 
 
     captured = capfd.readouterr()
     log_records = "\n".join(record.getMessage() for record in caplog.records)
-    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=TABLE)["Items"]
-    names = {arn.rsplit(":", 1)[1] for arn in outcomes}
-    tokens = {item["taskToken"]["S"] for item in items if item["execution"]["S"] in names}
-    assert len(tokens) == 6  # a calculation and an approval for each valid run; none for the invalid one
+    tokens = set()
+    for arn in outcomes:
+        tokens |= issued_tokens(harness.sfn, arn)
+    # A calculation and an approval for each valid run, none for the invalid one, and a new wait
+    # after each follow-up of the ignored one (reminders at 2 and 4 s, escalation at 3 s).
+    assert len(tokens) == 2 + 2 + 5
+    emails = [path.read_text() for path in harness.outbox.glob("*.eml")]
+    subjects = [line for text in emails for line in text.splitlines() if line.startswith("Subject:")]
+    assert any("Reminder: approval needed" in line for line in subjects)
+    assert any("Escalated: approval needed" in line for line in subjects)
 
     produced = {
         "log lines": captured.out + captured.err + log_records,
         "console": "\n".join(harness.console),
-        "emails": "\n".join(path.read_text() for path in harness.outbox.glob("*.eml")),
+        "emails": "\n".join(emails),
         "HTTP responses and URLs": "\n".join(seen),
         "execution outputs": "\n".join(str(o.get("output", "")) + str(o.get("cause", "")) for o in outcomes.values()),
     }
@@ -68,3 +76,15 @@ def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, 
     for where, text in produced.items():
         leaked = [token for token in tokens if token in text]
         assert not leaked, f"{len(leaked)} task token(s) found in {where}"
+
+
+def issued_tokens(sfn, arn: str) -> set[str]:
+    """Every task token an execution handed to a task: from its history, as the console shows it."""
+    tokens = set()
+    for event in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]:
+        parameters = event.get("taskScheduledEventDetails", {}).get("parameters")
+        if parameters:
+            token = json.loads(parameters).get("Payload", {}).get("taskToken")
+            if token:
+                tokens.add(token)
+    return tokens
