@@ -25,17 +25,25 @@ def create_tables_from_serverless_yml() -> str:
 
 
 class FakeStates:
-    """Records SendTaskSuccess / SendTaskFailure; can answer like Step Functions for a dead task."""
+    """Records SendTaskSuccess / SendTaskFailure; can answer like Step Functions for a dead task.
 
-    def __init__(self, dead_task_code: str | None = None) -> None:
+    `dead_task_code` makes every token dead; `dead_tokens` only those (a task between two waits).
+    """
+
+    def __init__(self, dead_task_code: str | None = None, dead_tokens=(), status: str = "RUNNING") -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.dead_task_code = dead_task_code
+        self.dead_tokens = set(dead_tokens)
+        self.status = status
 
     def _call(self, name: str, kwargs: dict[str, Any]) -> dict:
-        if self.dead_task_code:
-            raise ClientError({"Error": {"Code": self.dead_task_code, "Message": "gone"}}, name)
+        if self.dead_task_code or kwargs.get("taskToken") in self.dead_tokens:
+            raise ClientError({"Error": {"Code": self.dead_task_code or "TaskTimedOut", "Message": "gone"}}, name)
         self.calls.append((name, kwargs))
         return {}
+
+    def describe_execution(self, executionArn: str) -> dict:
+        return {"executionArn": executionArn, "status": self.status}
 
     def send_task_success(self, **kwargs: Any) -> dict:
         return self._call("send_task_success", kwargs)

@@ -220,10 +220,11 @@ def _rule(raw: Any, count: int) -> tuple[str, int, int]:
     if isinstance(raw, bool) or not re.fullmatch(r"\d+", text):
         raise PolicyError("APPROVAL_POLICY", f'must be "any", "all" or a whole number of approvals, got {raw!r}')
     required = int(text)
-    if not 1 <= required <= count:
-        raise PolicyError(
-            "APPROVAL_POLICY", f"asks for {required} approvals but there are {count} approvers (APPROVERS)"
-        )
+    if required < 1:
+        raise PolicyError("APPROVAL_POLICY", f"must ask for at least 1 approval, got {required}")
+    if required > count:
+        there = "is 1 approver" if count == 1 else f"are {count} approvers"
+        raise PolicyError("APPROVAL_POLICY", f"asks for {required} approvals but there {there} (APPROVERS)")
     # Rejected as soon as k approvals can no longer be reached.
     return "k", required, count - required + 1
 

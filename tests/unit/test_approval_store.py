@@ -1,0 +1,191 @@
+"""Votes in the callbacks table (moto): each approver once, exactly one outcome, delivered once."""
+
+import json
+import threading
+import time
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.common.approval_policy import ApprovalPolicy
+from functions.common.callbacks import (
+    APPROVED,
+    EXPIRED,
+    REJECTED,
+    ApprovalStore,
+    Audit,
+    rearm_approval,
+    vote,
+)
+from functions.common.errors import AlreadyResolved, Expired, NotFound
+from local.hooks import serialize_dynamodb_writes
+from tests.support import FakeStates, create_tables_from_serverless_yml
+
+TOKEN = "token-" + "t" * 40
+NUMBERS = {"x": 1, "y": 2, "sum": 3, "doubled": 6}
+THREE = ["ann@example.com", "bob@example.com", "cy@example.com"]
+
+
+@pytest.fixture
+def store():
+    serialize_dynamodb_writes()  # moto's conditional writes are not atomic on their own
+    with mock_aws():
+        yield ApprovalStore(create_tables_from_serverless_yml(), boto3.client("dynamodb"))
+
+
+def open_request(store, rule="any", approvers=THREE, started_at=None, **more):
+    policy = ApprovalPolicy.from_config({"APPROVERS": ",".join(approvers), "APPROVAL_POLICY": rule, **more})
+    request, ballots = store.create_approval(task_token=TOKEN, execution="exec-1", policy=policy, context=NUMBERS,
+                                             started_at=time.time() if started_at is None else started_at)
+    return request, {ballot.approver: ballot.id for ballot in ballots}
+
+
+def cast(store, states, ballot_id, decision="approved", comment="", now=None):
+    return vote(store, states, ballot_id, decision=decision, comment=comment, audit=Audit("10.0.0.1", "ua"),
+                execution_arn=lambda name: f"arn:execution:{name}", now=now)
+
+
+def test_two_of_three_with_a_rejection_in_between(store):
+    states = FakeStates()
+    _, ballots = open_request(store, "2")
+    assert cast(store, states, ballots["ann@example.com"])[1].outcome is None
+    assert cast(store, states, ballots["bob@example.com"], "rejected", "no")[1].outcome is None
+    assert states.calls == []
+    _, request = cast(store, states, ballots["cy@example.com"], comment="ok")
+    assert request.status == APPROVED and request.decided_by == "cy@example.com"
+    ((name, call),) = states.calls
+    assert name == "send_task_success" and call["taskToken"] == TOKEN
+    output = json.loads(call["output"])
+    assert output["decision"] == "approved" and output["approver"] == "cy@example.com" and output["policy"] == "2"
+    assert [(v["approver"], v["decision"]) for v in output["votes"]] == [
+        ("ann@example.com", "approved"), ("bob@example.com", "rejected"), ("cy@example.com", "approved")]
+    assert output["sum"] == 3
+
+
+def test_a_rejection_that_makes_k_unreachable_rejects_with_the_votes_as_written(store):
+    states = FakeStates()
+    _, ballots = open_request(store, "2")
+    cast(store, states, ballots["ann@example.com"], "rejected", "trop cher — «non»")
+    _, request = cast(store, states, ballots["bob@example.com"], "rejected", "<b>no</b>")
+    assert request.status == REJECTED
+    ((name, call),) = states.calls
+    assert name == "send_task_failure" and call["error"] == "ApprovalRejected"
+    assert "trop cher — «non»" in call["cause"] and "\\u" not in call["cause"]
+    cause = json.loads(call["cause"])
+    assert cause["comment"] == "<b>no</b>" and cause["approver"] == "bob@example.com" and len(cause["votes"]) == 2
+
+
+def test_a_second_vote_by_the_same_approver_answers_409_and_counts_once(store):
+    states = FakeStates()
+    _, ballots = open_request(store, "all")
+    cast(store, states, ballots["ann@example.com"])
+    with pytest.raises(AlreadyResolved, match="You already answered this request: approved"):
+        cast(store, states, ballots["ann@example.com"], "rejected")
+    assert store.approval("approval#exec-1").approvals == 1 and store.approval("approval#exec-1").rejections == 0
+
+
+def test_a_vote_after_the_outcome_answers_409_with_the_outcome(store):
+    states = FakeStates()
+    _, ballots = open_request(store, "any")
+    cast(store, states, ballots["ann@example.com"], "rejected")
+    with pytest.raises(AlreadyResolved, match="already decided: rejected") as refused:
+        cast(store, states, ballots["bob@example.com"])
+    assert refused.value.subject.outcome == "rejected"
+    assert len(states.calls) == 1
+
+
+def test_a_vote_after_the_deadline_answers_410(store):
+    states = FakeStates()
+    _, ballots = open_request(store, "any", started_at=time.time() - 601)
+    with pytest.raises(Expired, match="expired"):
+        cast(store, states, ballots["ann@example.com"])
+    with pytest.raises(Expired):
+        store.open_ballot(ballots["bob@example.com"], time.time())
+    assert states.calls == []
+
+
+def test_every_approver_clicking_several_times_at_once_counts_each_once_and_decides_once(store):
+    states = FakeStates()
+    _, ballots = open_request(store, "all")
+    answers, barrier = [], threading.Barrier(15)
+
+    def click(ballot_id):
+        barrier.wait()
+        try:
+            answers.append(cast(store, states, ballot_id)[1].status)
+        except AlreadyResolved:
+            answers.append(409)
+
+    threads = [threading.Thread(target=click, args=(ballots[a],)) for a in THREE for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    request = store.approval("approval#exec-1")
+    assert request.approvals == 3 and len(request.votes) == 3 and request.status == APPROVED
+    assert answers.count(409) == 12
+    assert [name for name, _ in states.calls] == ["send_task_success"]
+
+
+def test_the_escalation_contact_decides_alone_and_later_votes_answer_409(store):
+    states = FakeStates()
+    request, ballots = open_request(store, "all", ESCALATION_EMAIL="boss@example.com", ESCALATE_AFTER_SECONDS=60)
+    cast(store, states, ballots["ann@example.com"])
+    contact = store.add_escalation(store.approval(request.id), time.time())
+    assert store.add_escalation(store.approval(request.id), time.time()) is None  # once
+    _, decided = cast(store, states, contact.id, "approved", "go")
+    assert decided.status == APPROVED and decided.decided_by == "boss@example.com" and decided.approvals == 1
+    with pytest.raises(AlreadyResolved, match="already decided: approved"):
+        cast(store, states, ballots["bob@example.com"])
+    assert json.loads(states.calls[0][1]["output"])["votes"][-1]["role"] == "escalation"
+
+
+def test_a_decision_made_between_two_waits_is_delivered_by_the_next_wait_once(store):
+    _, ballots = open_request(store, "any")
+    between = FakeStates(dead_tokens={TOKEN})  # the first wait timed out; the next has not started
+    _, request = cast(store, between, ballots["ann@example.com"])
+    assert request.status == APPROVED and between.calls == []
+    states = FakeStates()
+    rearm_approval(store, states, "exec-1", "token-of-the-next-wait")
+    ((name, call),) = states.calls
+    assert name == "send_task_success" and call["taskToken"] == "token-of-the-next-wait"
+
+
+def test_a_wait_armed_before_the_decision_receives_it_from_the_voter(store):
+    _, ballots = open_request(store, "any")
+    rearm_approval(store, FakeStates(), "exec-1", "token-of-the-next-wait")  # still open: nothing sent
+    states = FakeStates(dead_tokens={TOKEN})
+    cast(store, states, ballots["ann@example.com"])
+    assert [call["taskToken"] for _, call in states.calls] == ["token-of-the-next-wait"]
+
+
+def test_a_decision_for_an_ended_execution_answers_410_and_says_so_afterwards(store):
+    _, ballots = open_request(store, "any")
+    ended = FakeStates(dead_task_code="TaskTimedOut", status="ABORTED")
+    with pytest.raises(Expired, match="workflow has ended"):
+        cast(store, ended, ballots["ann@example.com"])
+    assert store.approval("approval#exec-1").status == EXPIRED
+    with pytest.raises(Expired):
+        store.open_ballot(ballots["bob@example.com"], time.time())
+
+
+def test_reminder_rounds_and_deadline_are_recorded_once(store):
+    request, _ = open_request(store, "any", REMINDER_INTERVAL_SECONDS=60)
+    assert store.count_reminder(request) is True
+    assert store.count_reminder(request) is False  # the same round again: someone did it first
+    assert store.close_approval(request.id, EXPIRED) is True
+    assert store.count_reminder(store.approval(request.id)) is False  # never after the end
+
+
+def test_a_retried_request_opens_nothing_new_and_links_of_other_kinds_are_unknown(store):
+    request, ballots = open_request(store)
+    policy = request.policy
+    assert store.create_approval(task_token="t2", execution="exec-1", policy=policy, context=NUMBERS,
+                                 started_at=time.time()) is None
+    with pytest.raises(NotFound):
+        store.ballot("A" * 32)
+    registered = store.register(kind="calculation", task_token="t", execution="e", ttl_seconds=60, context={})
+    with pytest.raises(NotFound):
+        store.ballot(registered.id)
+    assert "taskToken" not in repr(store.approval(request.id)) and TOKEN not in repr(store.approval(request.id))
