@@ -26,11 +26,11 @@ def main() -> int:
     outbox = Path(os.environ.get("OUTBOX", ".local/outbox")).resolve()
     try:
         service = load_service(stage="local")
+        engine = LocalEngine(service, api_base_url=f"http://{host}:{port}", outbox=outbox, console=console)
     except ConfigError as error:
         console(f"Configuration refused: {error}")
         return 2
-    base_url = f"http://{host}:{port}"
-    engine = LocalEngine(service, api_base_url=base_url, outbox=outbox, console=console)
+    base_url = engine.api_base_url
     try:
         server = make_server(
             host, port, service.routes, engine.invoke, engine.start_execution, service.stage, report=console

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from local import hooks
-from local.config import Service
+from local.config import ConfigError, Service
 from local.intrinsics import resolve_intrinsics
 from local.lambda_runtime import FunctionRunner, install_thread_environ
 
@@ -41,6 +41,9 @@ class LocalEngine:
         self.state_machine_arn = ""
         self.runner: FunctionRunner | None = None
         self._by_lambda_name: dict[str, str] = {}
+        # LOCAL_FUNCTION_DELAY=followUp:2 makes the state machine's calls of a function start 2 s
+        # late, as a slow cold start would: to rehearse what lands meanwhile (a vote between waits).
+        self._delays = _delays(os.environ.get("LOCAL_FUNCTION_DELAY", ""), service.functions)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -169,6 +172,9 @@ class LocalEngine:
     def invoke_lambda(self, lambda_name: str, event: Any) -> tuple[str, bool]:
         """(payload, errored) the way Lambda reports a handler's result or its exception."""
         function = self._by_lambda_name[lambda_name]
+        delay = self._delays.get(function)
+        if delay:
+            time.sleep(delay)
         try:
             return json.dumps(self.invoke(function, event)), False
         except Exception as error:  # noqa: BLE001 - reported to the state machine by its class name
@@ -200,6 +206,19 @@ class LocalEngine:
         elif event_type in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             status = event_type.removeprefix("Execution").upper()
             self.console(f"[{execution}] {status} {details.get('error') or ''}".rstrip())
+
+
+def _delays(setting: str, functions: Any) -> dict[str, float]:
+    delays = {}
+    for part in filter(None, (piece.strip() for piece in setting.split(","))):
+        function, _, seconds = part.partition(":")
+        try:
+            delays[function] = float(seconds)
+        except ValueError:
+            delays[function] = -1.0
+        if function not in functions or delays[function] < 0:
+            raise ConfigError(f"LOCAL_FUNCTION_DELAY: {part!r} is not <function>:<seconds> with one of {', '.join(functions)}")
+    return delays
 
 
 def _lambda_environment(name: str, region: str, memory: int) -> dict[str, str]:

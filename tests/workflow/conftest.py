@@ -98,6 +98,23 @@ class LocalService:
         return {link.split("?")[0].rsplit("/", 1)[1]: link for link in links}
 
 
+    def ballot_links(self, name: str, count: int, subject_start: str = "Approval needed", timeout: float = 30):
+        """{approver: {"approve": link, "reject": link}} from the first `count` matching emails."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = {
+                message["To"]: {
+                    link.split("?")[0].rsplit("/", 1)[1]: link for link in _LINK.findall(text_of(message))
+                }
+                for message in self.emails_for(name)
+                if message["Subject"].startswith(subject_start)
+            }
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"fewer than {count} emails {subject_start!r} for {name} within {timeout} s")
+
+
 def text_of(message) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
