@@ -64,3 +64,25 @@ def test_thread_environ_keeps_each_threads_overlay_to_itself():
         thread.join()
     assert seen == {"a": "a", "b": "b"}
     assert "FUNCTION" not in environ
+
+
+@pytest.mark.parametrize(
+    "environment, key",
+    [
+        ({"APPROVAL_POLICY": "3"}, "APPROVAL_POLICY"),
+        ({"APPROVERS": "a@example.com,a@example.com"}, "APPROVERS"),
+        ({"ESCALATION_EMAIL": "boss@example.com", "ESCALATE_AFTER_SECONDS": "900"}, "ESCALATE_AFTER_SECONDS"),
+        ({"APPROVERS": "someone"}, "APPROVERS"),
+    ],
+)
+def test_a_policy_that_cannot_work_is_refused_naming_the_key(environment, key):
+    with pytest.raises(ConfigError, match=f"^env.json, stage 'local': {key}: "):
+        load_service(stage="local", environ=environment)
+
+
+def test_policy_keys_are_overridden_by_the_environment_and_reach_the_functions_as_strings():
+    service = load_service(stage="local", environ={"APPROVERS": '["a@example.com", "b@example.com"]',
+                                                   "APPROVAL_POLICY": "all", "REMINDER_INTERVAL_SECONDS": "60"})
+    environment = service.functions["requestApproval"].environment
+    assert environment["APPROVERS"] == "a@example.com,b@example.com" and environment["APPROVAL_POLICY"] == "all"
+    assert service.state_machine_definition["States"]["Approval"]["TimeoutSeconds"] == 60

@@ -159,16 +159,7 @@ def test_a_vote_that_lands_while_the_task_rearms_is_not_lost(local_service_facto
     assert service.stop() == 0
 
 
-@pytest.mark.parametrize(
-    "environment, key",
-    [
-        ({"APPROVAL_POLICY": "3"}, "APPROVAL_POLICY"),
-        ({"APPROVERS": "a@example.com,a@example.com"}, "APPROVERS"),
-        ({"ESCALATION_EMAIL": "boss@example.com", "ESCALATE_AFTER_SECONDS": "900"}, "ESCALATE_AFTER_SECONDS"),
-        ({"APPROVERS": "someone"}, "APPROVERS"),
-    ],
-)
-def test_make_local_refuses_a_configuration_that_cannot_work(tmp_path, environment, key):
+def test_make_local_refuses_a_configuration_that_cannot_work_naming_the_key(tmp_path):
     with pytest.raises(RuntimeError) as refused:
-        LocalService(tmp_path / "outbox", tmp_path / "local.log", **environment)
-    assert f"Configuration refused: env.json, stage 'local': {key}: " in str(refused.value)
+        LocalService(tmp_path / "outbox", tmp_path / "local.log", APPROVAL_POLICY="3")
+    assert "Configuration refused: env.json, stage 'local': APPROVAL_POLICY: asks for 3 approvals" in str(refused.value)
