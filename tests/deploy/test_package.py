@@ -66,8 +66,15 @@ def test_both_waits_have_timeouts_and_every_task_a_catch(packaged):
     assert states["Calculate"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
     assert states["Approval"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
     assert states["Calculate"]["TimeoutSeconds"] == 60
+    # Without reminders or escalation (dev), the first wait is the whole deadline.
     assert states["Approval"]["TimeoutSeconds"] == json.loads((ROOT / "env.json").read_text())["dev"][
         "APPROVAL_TIMEOUT_SECONDS"]
+    assert states["AwaitApproval"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
+    assert states["AwaitApproval"]["TimeoutSecondsPath"] == "$.approvalWait.seconds"
+    for waiting in ("Approval", "AwaitApproval"):
+        assert states[waiting]["Catch"][0] == {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.approvalWait",
+                                                "Next": "FollowUp"}
+        assert states[waiting]["Next"] == "Finalize"
     for name, state in states.items():
         if state["Type"] == "Task":
             assert state.get("Catch"), f"{name} has no Catch"
@@ -83,7 +90,7 @@ def test_each_function_has_its_own_role_without_wildcard_actions(packaged):
     roles = resources(packaged, "AWS::IAM::Role")
     functions = resources(packaged, "AWS::Lambda::Function")
     used = [function["Properties"]["Role"]["Fn::GetAtt"][0] for function in functions.values()]
-    assert len(set(used)) == len(functions) == 9
+    assert len(set(used)) == len(functions) == 10
     table = {"Fn::GetAtt": ["CallbacksTable", "Arn"]}
     for name, role in roles.items():
         for policy in role["Properties"].get("Policies", []):
@@ -111,7 +118,7 @@ def test_callbacks_table_is_on_demand_with_ttl(packaged):
 
 def test_zips_hold_only_what_the_function_imports(packaged):
     zips = sorted(BUILD.glob("*.zip"))
-    assert len(zips) == 9
+    assert len(zips) == 10
     forbidden = re.compile(r"^(tests|local|node_modules|boto3|botocore|s3transfer|plugins|schemas|statemachines)/")
     for path in zips:
         names = zipfile.ZipFile(path).namelist()
@@ -171,3 +178,36 @@ def test_every_handler_imports_from_its_own_zip_alone(packaged, tmp_path):
             env={"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "check", "PATH": os.environ["PATH"]},
         )
         assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
+
+
+def test_the_approval_policy_reaches_the_functions_checked(packaged):
+    functions = resources(packaged, "AWS::Lambda::Function")
+    environment = functions["RequestApprovalLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    dev = json.loads((ROOT / "env.json").read_text())["dev"]
+    assert environment["APPROVERS"] == dev["RECIPIENT_EMAIL"] and environment["APPROVAL_POLICY"] == "any"
+    assert all(isinstance(value, (str, dict)) for value in environment.values())  # Lambda takes strings
+
+
+def plugin_resolves(stage: dict, address: str) -> subprocess.CompletedProcess:
+    """Run the packaging plugin's ${approvalPolicy:...} resolver as osls does, on a stage block."""
+    script = f"""
+      const Plugin = require('./plugins/approval-policy.js');
+      class ServerlessError extends Error {{}}
+      const plugin = new Plugin({{ classes: {{ Error: ServerlessError }} }});
+      plugin.configurationVariablesSources.approvalPolicy
+        .resolve({{ address: {json.dumps(address)}, options: {{ stage: 'qa' }}, serviceDir: process.cwd(),
+                   resolveConfigurationProperty: async () => ({json.dumps(stage)}) }})
+        .then((r) => console.log(JSON.stringify(r.value)), (e) => {{ console.error(e.message); process.exit(3); }});
+    """
+    return subprocess.run(["node", "-e", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_package_refuses_a_policy_that_cannot_work_naming_the_key():
+    stage = {"SENDER_EMAIL": "a@example.org", "RECIPIENT_EMAIL": "b@example.org",
+             "APPROVERS": ["b@example.org", "c@example.org"], "APPROVAL_POLICY": 3}
+    refused = plugin_resolves(stage, "approvers")
+    assert refused.returncode == 3
+    assert refused.stderr.strip() == (
+        'env.json, stage "qa": APPROVAL_POLICY: asks for 3 approvals but there are 2 approvers (APPROVERS)')
+    accepted = plugin_resolves({**stage, "APPROVAL_POLICY": 2, "REMINDER_INTERVAL_SECONDS": 120}, "firstWaitSeconds")
+    assert accepted.returncode == 0 and json.loads(accepted.stdout) == 120
