@@ -7,7 +7,7 @@ from html import escape
 from aws_lambda_powertools.event_handler import Response
 
 from functions.common.callbacks import ESCALATION, ApprovalRequest, Ballot
-from functions.common.display import APPROVE_COLOUR, REJECT_COLOUR, deadline_words, facts_table
+from functions.common.display import APPROVE_COLOUR, REJECT_COLOUR, deadline_words, facts_table, time_words
 from functions.common.errors import InvalidLink, RequestRefused
 
 # No script, no framing, no referrer (the id is in the URL), nothing cached.
@@ -34,7 +34,7 @@ _STYLE = (
     "label{display:block;margin:1rem 0 .25rem}"
     "textarea{width:100%;box-sizing:border-box;min-height:5rem;font:inherit;padding:.5rem;border-radius:6px;"
     "border:1px solid var(--line);background:var(--card);color:var(--fg)}"
-    "button{font:bold 1.05rem/1 inherit;color:#fff;border:0;border-radius:6px;padding:.9rem 2rem;margin:1rem 0 .5rem;"
+    "button{font-family:inherit;font-weight:bold;font-size:1.1rem;color:#fff;border:0;border-radius:6px;padding:.9rem 2rem;margin:1rem 0 .5rem;"
     "cursor:pointer;width:100%}"
     "button:focus-visible,a:focus-visible{outline:3px solid #0969da;outline-offset:2px}"
     ".approve{background:" + APPROVE_COLOUR + "}.reject{background:" + REJECT_COLOUR + "}"
@@ -74,7 +74,7 @@ def request_details(request: ApprovalRequest) -> str:
     votes = "".join(
         f"<li>{escape(vote.approver)}{' (escalation)' if vote.role == ESCALATION else ''}: {badge(vote.decision)}"
         f"{' &ldquo;' + escape(vote.comment) + '&rdquo;' if vote.comment else ''}"
-        f' <span class="muted">{escape(vote.decided_at)}</span></li>'
+        f' <span class="muted">{escape(time_words(vote.decided_at))}</span></li>'
         for vote in request.votes
     )
     standing = (

@@ -20,6 +20,14 @@ def deadline_text(epoch_seconds: int) -> str:
     return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def time_words(iso: str) -> str:
+    """2026-11-21T14:11:52+00:00 -> 2026-11-21 14:11:52 UTC (as recorded, for people)."""
+    try:
+        return deadline_text(datetime.fromisoformat(iso).timestamp())
+    except (TypeError, ValueError):
+        return iso
+
+
 def relative_text(epoch_seconds: float, now: float | None = None) -> str:
     """"in 10 minutes" / "2 hours ago": rounded to the largest whole unit."""
     now = time.time() if now is None else now
@@ -103,7 +111,7 @@ class Message:
             f"<title>{escape(self.heading)}</title>"
             "<style>@media (prefers-color-scheme: dark){.card{background:#161b22!important;color:#e6edf3!important}"
             ".page{background:#0d1117!important}th{color:#9198a1!important}}</style></head>"
-            f'<body style="margin:0;padding:0">'
+            f'<body class="page" style="margin:0;padding:0;background:#f6f8fa">'
             f'<table role="presentation" class="page" width="100%" cellpadding="0" cellspacing="0" '
             f'style="background:#f6f8fa;padding:24px 12px"><tr><td align="center">'
             f'<table role="presentation" class="card" width="100%" cellpadding="0" cellspacing="0" '

@@ -23,37 +23,46 @@ ARGS = [
 ]
 
 
+ANN, BOB = "ann@example.com", "bob@example.com"
+
+
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     directory = tmp_path_factory.mktemp("browser")
-    service = LocalService(directory / "outbox", directory / "local.log")
+    service = LocalService(directory / "outbox", directory / "local.log", APPROVERS=f"{ANN},{BOB}", APPROVAL_POLICY="all")
     yield service
     assert service.stop() == 0
 
 
-def test_a_person_approves_from_the_emailed_link(service, tmp_path):
+def test_two_approvers_approve_from_their_own_emailed_links(service):
     if not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     name = service.start(19, 23)
-    approve_link = service.approval_links(name)["approve"]
+    links = service.ballot_links(name, 2)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        response = page.goto(approve_link)
-        assert response.status == 200
-        assert response.headers["referrer-policy"] == "no-referrer"
-        for number in ("19", "23", "42", "84"):
-            assert page.locator("td", has_text=number).first.is_visible()
-        page.fill("textarea[name=comment]", "approved from the browser")
-        page.screenshot(path=str(ARTIFACTS / "approve-confirmation.png"), full_page=True)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        assert "Request approved" in page.inner_text("h1")
-        page.screenshot(path=str(ARTIFACTS / "approve-result.png"), full_page=True)
+        for approver, width, heading_after in ((ANN, 1280, "still open"), (BOB, 390, "is approved")):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            response = page.goto(links[approver]["approve"])
+            assert response.status == 200
+            assert response.headers["referrer-policy"] == "no-referrer"
+            assert f"You decide as {approver}." in page.inner_text("main")
+            assert "needs all 2 approvals" in page.inner_text("main")
+            for number in ("19", "23", "42", "84"):
+                assert page.locator("td", has_text=number).first.is_visible()
+            page.fill("textarea[name=comment]", f"approved by {approver.split('@')[0]} from the browser")
+            page.screenshot(path=str(ARTIFACTS / f"approve-confirmation-{width}.png"), full_page=True)
+            with page.expect_navigation():
+                page.click("button[type=submit]")
+            assert page.inner_text("h1") == "You approved this request"
+            assert heading_after in page.inner_text("main")
+            page.screenshot(path=str(ARTIFACTS / f"approve-result-{width}.png"), full_page=True)
+            page.close()
         browser.close()
     done = service.wait_until_done(name)
     assert done["status"] == "SUCCEEDED"
-    assert done["output"]["comment"] == "approved from the browser"
+    assert [(vote["approver"], vote["comment"]) for vote in done["output"]["votes"]] == [
+        (ANN, "approved by ann from the browser"), (BOB, "approved by bob from the browser")]
