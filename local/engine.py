@@ -229,8 +229,7 @@ def _lambda_environment(name: str, region: str, memory: int) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_NAME": name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
-        # No X-Ray daemon locally; the console shows the flow, so handler logs default to warnings.
-        "POWERTOOLS_TRACE_DISABLED": "true",
+        # The console shows the flow, so handler logs default to warnings.
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
     }

@@ -10,7 +10,6 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "ApprovalWorkflowTests",
         "POWERTOOLS_SERVICE_NAME": "approval-workflow",
         "POWERTOOLS_LOG_LEVEL": "DEBUG",

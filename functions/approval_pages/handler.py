@@ -11,7 +11,7 @@ from functions.common.aws import client
 from functions.common.callbacks import ApprovalStore, vote
 from functions.common.errors import RequestRefused
 from functions.common.http import audit_of, body_text, media_type
-from functions.common.observability import logger, tracer
+from functions.common.observability import logger
 from functions.common.settings import Settings
 
 app = APIGatewayRestResolver()
@@ -56,6 +56,5 @@ def decide():
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     return app.resolve(event, context)

@@ -3,12 +3,11 @@
 from functions.calculate.logic import request_doubling
 from functions.common.aws import client
 from functions.common.callbacks import CallbackStore
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import logger, metrics
 from functions.common.settings import Settings
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     settings = Settings.from_env()

@@ -7,7 +7,7 @@ from functions.callbacks.logic import resolution_from
 from functions.common.aws import client
 from functions.common.callbacks import CALCULATION, CallbackStore, check_callback_id, resolve
 from functions.common.http import add_json_error_answers, audit_of, json_response, parse_json_object
-from functions.common.observability import logger, tracer
+from functions.common.observability import logger
 from functions.common.settings import Settings
 
 app = APIGatewayRestResolver()
@@ -33,6 +33,5 @@ def complete(callback_id: str):
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     return app.resolve(event, context)

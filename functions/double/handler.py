@@ -4,7 +4,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
 from functions.common.http import add_json_error_answers, json_response, parse_json_object
-from functions.common.observability import logger, tracer
+from functions.common.observability import logger
 from functions.common.settings import Settings
 from functions.double.logic import double_and_call_back
 
@@ -20,6 +20,5 @@ def double():
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     return app.resolve(event, context)

@@ -9,7 +9,7 @@ from functions.common.aws import client
 from functions.common.callbacks import ApprovalStore, approval_request_id
 from functions.common.errors import NotFound, MalformedRequest
 from functions.common.http import add_json_error_answers, json_response
-from functions.common.observability import logger, tracer
+from functions.common.observability import logger
 from functions.common.settings import Settings
 from functions.executions.logic import execution_status
 
@@ -36,6 +36,5 @@ def status(name: str):
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     return app.resolve(event, context)

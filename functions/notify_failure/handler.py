@@ -2,12 +2,11 @@
 
 from functions.common.aws import client
 from functions.common.email import Mailer
-from functions.common.observability import logger, tracer
+from functions.common.observability import logger
 from functions.common.settings import Settings
 from functions.notify_failure.logic import notify_failure
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")
-@tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     return notify_failure(event, mailer=Mailer(client("ses")), settings=Settings.from_env())

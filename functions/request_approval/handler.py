@@ -3,13 +3,12 @@
 from functions.common.aws import client
 from functions.common.callbacks import ApprovalStore
 from functions.common.email import Mailer
-from functions.common.observability import logger, tracer
+from functions.common.observability import logger
 from functions.common.settings import Settings
 from functions.request_approval.logic import request_approval
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")
-@tracer.capture_lambda_handler
 def handler(event: dict, context: object) -> dict:
     settings = Settings.from_env()
     return request_approval(
