@@ -3,13 +3,12 @@
 from functions.common.aws import client
 from functions.common.callbacks import ApprovalStore
 from functions.common.email import Mailer
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import logger, metrics
 from functions.common.settings import Settings
 from functions.follow_up.logic import follow_up
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     settings = Settings.from_env()
