@@ -117,6 +117,8 @@ def failure_email(execution: str, outcome: str, cause: str, state: dict[str, Any
             if vote.get("approver") != who:
                 said = f" (\u201c{vote['comment']}\u201d)" if vote.get("comment") else ""
                 paragraphs.append(f"{vote.get('approver')} {vote.get('decision')}{said}.")
+    elif outcome == ApprovalTimedOut.__name__ and cause.startswith("Nobody decided"):
+        paragraphs = [cause]  # FollowUp's own sentence, with the counts
     elif cause and cause != EXPLANATIONS[outcome]:
         paragraphs.append(f"Details: {cause}")
     if "doubled" in numbers:
