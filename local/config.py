@@ -15,24 +15,17 @@ from typing import Any, Mapping
 
 import yaml
 
-from functions.common.approval_policy import PolicyError, plan
+from functions.common.approval_policy import POLICY_KEYS, PolicyError, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 # The keys a user sets per stage in env.json; in local mode the same-named environment
 # variable overrides the file (e.g. APPROVAL_TIMEOUT_SECONDS=5 make local).
 STAGE_KEYS = (
-    "RECIPIENT_EMAIL",
+    *POLICY_KEYS,
     "SENDER_EMAIL",
-    "APPROVAL_TIMEOUT_SECONDS",
     "DOUBLING_API_URL",
     "CALCULATION_TIMEOUT_SECONDS",
     "RETRY_INTERVAL_SECONDS",
-    "APPROVERS",
-    "APPROVAL_POLICY",
-    "REMINDER_INTERVAL_SECONDS",
-    "MAX_REMINDERS",
-    "ESCALATION_EMAIL",
-    "ESCALATE_AFTER_SECONDS",
 )
 
 _VARIABLE = re.compile(r"\$\{([^${}]+)\}")

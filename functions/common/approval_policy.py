@@ -20,6 +20,18 @@ from typing import Any, Mapping
 DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600
 DEFAULT_MAX_REMINDERS = 3
 
+# The keys this module reads (env.json per stage, or a function's environment).
+POLICY_KEYS = (
+    "RECIPIENT_EMAIL",
+    "APPROVERS",
+    "APPROVAL_POLICY",
+    "APPROVAL_TIMEOUT_SECONDS",
+    "REMINDER_INTERVAL_SECONDS",
+    "MAX_REMINDERS",
+    "ESCALATION_EMAIL",
+    "ESCALATE_AFTER_SECONDS",
+)
+
 ANY, ALL = "any", "all"
 APPROVED, REJECTED = "approved", "rejected"
 

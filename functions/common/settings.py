@@ -7,19 +7,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from functions.common.approval_policy import DEFAULT_APPROVAL_TIMEOUT_SECONDS, ApprovalPolicy
+from functions.common.approval_policy import POLICY_KEYS, ApprovalPolicy
 
-# The environment keys the approval policy is read from (see approval_policy.ApprovalPolicy.environment).
-_POLICY_KEYS = (
-    "RECIPIENT_EMAIL",
-    "APPROVERS",
-    "APPROVAL_POLICY",
-    "APPROVAL_TIMEOUT_SECONDS",
-    "REMINDER_INTERVAL_SECONDS",
-    "MAX_REMINDERS",
-    "ESCALATION_EMAIL",
-    "ESCALATE_AFTER_SECONDS",
-)
 DEFAULT_CALCULATION_TIMEOUT_SECONDS = 60
 
 
@@ -31,7 +20,6 @@ class Settings:
     doubling_api_url: str = ""
     recipient_email: str = ""
     sender_email: str = ""
-    approval_timeout_seconds: int = DEFAULT_APPROVAL_TIMEOUT_SECONDS
     calculation_timeout_seconds: int = DEFAULT_CALCULATION_TIMEOUT_SECONDS
     http_timeout_seconds: float = 5.0
     policy_environment: Mapping[str, str] = field(default_factory=dict)
@@ -48,11 +36,10 @@ class Settings:
             doubling_api_url=env.get("DOUBLING_API_URL", "") or f"{api_base_url}/double",
             recipient_email=env.get("RECIPIENT_EMAIL", ""),
             sender_email=env.get("SENDER_EMAIL", ""),
-            approval_timeout_seconds=_positive_int(env, "APPROVAL_TIMEOUT_SECONDS", DEFAULT_APPROVAL_TIMEOUT_SECONDS),
             calculation_timeout_seconds=_positive_int(
                 env, "CALCULATION_TIMEOUT_SECONDS", DEFAULT_CALCULATION_TIMEOUT_SECONDS
             ),
-            policy_environment={key: env[key] for key in _POLICY_KEYS if key in env},
+            policy_environment={key: env[key] for key in POLICY_KEYS if key in env},
         )
 
     @functools.cached_property
