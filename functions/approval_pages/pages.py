@@ -80,6 +80,8 @@ def request_details(request: ApprovalRequest) -> str:
     standing = (
         f"<p>Policy: {escape(request.policy.describe())}. "
         f"So far: {request.approvals} approved, {request.rejections} rejected.</p>"
+        if len(request.policy.approvers) > 1
+        else ""
     )
     return facts_table(facts) + standing + (f'<ul class="votes">{votes}</ul>' if votes else "")
 

@@ -34,7 +34,9 @@ def numbers_sentence(numbers: dict) -> str:
 
 
 def standing(request: ApprovalRequest) -> str:
-    """The policy and the votes so far, in words."""
+    """The policy and the votes so far, in words ("" for a single approver: there is nothing to count)."""
+    if len(request.policy.approvers) == 1:
+        return ""
     return (
         f"Policy: {request.policy.describe()}. So far {request.approvals} approved and "
         f"{request.rejections} rejected, out of {len(request.policy.approvers)}."
@@ -49,15 +51,13 @@ def ballot_email(request: ApprovalRequest, ballot: Ballot, settings: Settings, o
         opening = [
             f"Nobody decided this request within {waited}, so it is escalated to you: your answer alone decides.",
             f"The workflow asks: {numbers_sentence(numbers)}",
-            standing(request),
         ]
     else:
         opening = [
             "A workflow is waiting for your decision." if occasion == REQUEST else "You have not answered yet; the workflow is still waiting.",
             f"It asks: {numbers_sentence(numbers)}",
-            standing(request),
         ]
-    opening.append(f"You decide as {ballot.approver}.")
+    opening += [sentence for sentence in (standing(request), f"You decide as {ballot.approver}.") if sentence]
     message = Message(
         heading=_HEADING[occasion],
         paragraphs=opening,
