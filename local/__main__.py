@@ -28,7 +28,14 @@ def main() -> int:
     engine = LocalEngine(service, api_base_url=base_url, outbox=outbox, console=console)
     try:
         server = make_server(
-            host, port, service.routes, engine.invoke, engine.start_execution, service.stage, report=console
+            host,
+            port,
+            service.routes,
+            engine.invoke,
+            engine.start_execution,
+            service.stage,
+            report=console,
+            resources=service.resources,
         )
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
