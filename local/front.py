@@ -116,8 +116,22 @@ def make_server(
                 return self._bad_request_body("[the body is not valid JSON]")
             if route.validator is not None and not route.validator.is_valid(value):
                 return self._bad_request_body(validation_error_string(route.validator, value))
-            answer = start_execution(json.dumps(value))
+            try:
+                answer = start_execution(json.dumps(value))
+            except Exception as error:  # noqa: BLE001 - answered as the deployed integration responses do
+                report(f"  StartExecution failed: {type(error).__name__}: {error}")
+                return self._start_failed(error)
             self._answer(200, {"Content-Type": "application/json"}, json.dumps(answer).encode())
+
+        def _start_failed(self, error: Exception) -> None:
+            # The words of plugins/start-api-hardening.js: Step Functions' 4xx -> 502, anything else -> 503.
+            status = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+            if 400 <= status < 500:
+                message = "Step Functions refused to start the execution; nothing was started."
+            else:
+                message = "Step Functions is unavailable: the execution may not have started. Try again in a moment."
+            body = {"message": message, "reason": str(error)}
+            self._answer(502 if 400 <= status < 500 else 503, {"Content-Type": "application/json"}, json.dumps(body).encode())
 
         def _bad_request_body(self, reasons: str) -> None:
             # API Gateway's BAD_REQUEST_BODY answer, from the stack's own template when it has one.
