@@ -19,6 +19,9 @@
 //    deployed stack and says "Could not retrieve stack because: AWS provider credentials not found"
 //    (or "Stack ... does not exist" on a first deploy), then "No HTTP API ... found". Its REST API
 //    throttling, the part this service uses, is unchanged.
+//    serverless-localstack, active only for the rehearsal stage, likewise says on every other
+//    stage's run that it is skipping itself.
+const SKIPPING_LOCALSTACK = /^Skipping serverless-localstack:/;
 const THROTTLING_HTTP_API_PROBE = /^\[serverless-api-gateway-throttling\] (Could not retrieve stack because|No HTTP API)/;
 const STEP_FUNCTIONS_ERRORS = [
   {
@@ -44,6 +47,11 @@ class StartApiHardening {
     this.serverless = serverless;
     this.hooks = { 'before:package:finalize': () => this.apply() };
     this.quietThrottlingHttpApiProbe(serverless.pluginManager.hooks['before:package:finalize'] || []);
+    const { cli } = serverless;
+    const log = cli.log;
+    cli.log = function quiet(message, ...rest) {
+      return SKIPPING_LOCALSTACK.test(message) ? undefined : log.call(this, message, ...rest);
+    };
   }
 
   quietThrottlingHttpApiProbe(hooks) {
