@@ -130,7 +130,9 @@ def make_server(
                 message = "Step Functions refused to start the execution; nothing was started."
             else:
                 message = "Step Functions is unavailable: the execution may not have started. Try again in a moment."
-            body = {"message": message, "reason": str(error)}
+            details = getattr(error, "response", {}).get("Error", {})
+            reason = {"__type": details["Code"], "message": details.get("Message", "")} if details else {"message": str(error)}
+            body = {"message": message, "reason": reason}
             self._answer(502 if 400 <= status < 500 else 503, {"Content-Type": "application/json"}, json.dumps(body).encode())
 
         def _bad_request_body(self, reasons: str) -> None:

@@ -7,7 +7,7 @@
 // 2. Step Functions' own failures reach the caller as such. The plugin maps only "" (200) and
 //    "400"; any other status from StartExecution fell through to the 200 response, without an
 //    executionArn. A 4xx from Step Functions (throttled, a limit reached) becomes 502 and a 5xx
-//    becomes 503, each with a JSON message.
+//    becomes 503, each with a JSON message and, as "reason", Step Functions' own error body.
 // 3. Least privilege. The API's role may start executions of this stack's state machine only
 //    (the plugin grants states:StartExecution on "*").
 // 4. The stack's gateway responses are in the first API deployment's DependsOn, so the stage
@@ -29,7 +29,7 @@ const STEP_FUNCTIONS_ERRORS = [
     SelectionPattern: '4\\d{2}',
     ResponseTemplates: {
       'application/json': '{"message": "Step Functions refused to start the execution; nothing was started.", '
-        + '"reason": $input.json(\'$.message\')}',
+        + '"reason": $input.json(\'$\')}',
     },
   },
   {
@@ -37,7 +37,7 @@ const STEP_FUNCTIONS_ERRORS = [
     SelectionPattern: '5\\d{2}',
     ResponseTemplates: {
       'application/json': '{"message": "Step Functions is unavailable: the execution may not have started. '
-        + 'Try again in a moment.", "reason": $input.json(\'$.message\')}',
+        + 'Try again in a moment.", "reason": $input.json(\'$\')}',
     },
   },
 ];

@@ -204,8 +204,10 @@ def test_step_functions_errors_on_start_reach_the_caller_as_json_5xx(packaged):
     for pattern, status in (("4\\d{2}", 502), ("5\\d{2}", 503)):
         assert responses[pattern]["StatusCode"] == status
         body = responses[pattern]["ResponseTemplates"]["application/json"]
-        filled = json.loads(body.replace("$input.json('$.message')", '"Rate exceeded"'))
-        assert filled["message"] and filled["reason"] == "Rate exceeded"
+        # $input.json('$'): Step Functions' error body, as JSON.
+        error = {"__type": "ThrottlingException", "message": "Rate exceeded"}
+        filled = json.loads(body.replace("$input.json('$')", json.dumps(error)))
+        assert filled["message"].startswith("Step Functions ") and filled["reason"] == error
         assert re.fullmatch(pattern, str(500 if status == 503 else 429))
     assert {r["StatusCode"] for r in method["MethodResponses"]} >= {200, 502, 503}
 

@@ -35,4 +35,4 @@ def test_a_failed_start_execution_answers_json_5xx(status, code, answer):
     body = reply.json()
     assert "executionArn" not in body
     assert body["message"].startswith("Step Functions ")
-    assert "Rate exceeded" in body["reason"]
+    assert body["reason"] == {"__type": code, "message": "Rate exceeded"}
