@@ -86,7 +86,8 @@ def validation_error_string(validator: Any, value: Any) -> str:
     """
     messages = []
     for error in sorted(validator.iter_errors(value), key=lambda e: ([str(p) for p in e.absolute_path], e.validator)):
-        message = _VALIDATION_MESSAGES[error.validator](error)
+        # A keyword the model does not use today falls back to jsonschema's own words.
+        message = _VALIDATION_MESSAGES.get(error.validator, lambda e: e.message)(error)
         if message not in messages:  # jsonschema reports each missing field apart; API Gateway once
             messages.append(message)
     return "[" + ", ".join(messages) + "]"
