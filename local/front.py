@@ -125,15 +125,17 @@ def make_server(
 
         def _start_failed(self, error: Exception) -> None:
             # The words of plugins/start-api-hardening.js: Step Functions' 4xx -> 502, anything else -> 503.
-            status = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
-            if 400 <= status < 500:
+            response = getattr(error, "response", None) or {}
+            refused = 400 <= response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500) < 500
+            if refused:
                 message = "Step Functions refused to start the execution; nothing was started."
             else:
                 message = "Step Functions is unavailable: the execution may not have started. Try again in a moment."
-            details = getattr(error, "response", {}).get("Error", {})
-            reason = {"__type": details["Code"], "message": details.get("Message", "")} if details else {"message": str(error)}
-            body = {"message": message, "reason": reason}
-            self._answer(502 if 400 <= status < 500 else 503, {"Content-Type": "application/json"}, json.dumps(body).encode())
+            details = response.get("Error")
+            reason = {"__type": details["Code"], "message": details.get("Message", "")} if details else {
+                "message": str(error)}
+            body = json.dumps({"message": message, "reason": reason}).encode()
+            self._answer(502 if refused else 503, {"Content-Type": "application/json"}, body)
 
         def _bad_request_body(self, reasons: str) -> None:
             # API Gateway's BAD_REQUEST_BODY answer, from the stack's own template when it has one.
