@@ -5,16 +5,18 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAGE ?= dev
+REGION ?= us-east-1
 export SLS_TELEMETRY_DISABLED := 1
 export SLS_NOTIFICATIONS_MODE := off
 
-.PHONY: help install local test test-fast package deploy remove bench clean
+.PHONY: help install local test test-fast package preflight preflight-remove deploy remove bench clean
 
 help:
 	@echo "make local    run the whole workflow on this machine (no AWS account needed)"
 	@echo "make test     install everything and run every test"
-	@echo "make deploy   npx serverless deploy --stage \$$STAGE (default dev)"
-	@echo "make remove   npx serverless remove --stage \$$STAGE"
+	@echo "make package  npx serverless package --stage \$$STAGE: the CloudFormation template and zips, offline"
+	@echo "make deploy   preflight, then npx serverless deploy --stage \$$STAGE --region \$$REGION (dev, us-east-1)"
+	@echo "make remove   npx serverless remove --stage \$$STAGE --region \$$REGION"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,11 +50,25 @@ test: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed chromi
 package: node_modules/.installed
 	npx serverless package --stage $(STAGE)
 
-deploy: node_modules/.installed
-	npx serverless deploy --stage $(STAGE)
+# The preflight needs only boto3: it answers in seconds, before the rest of the venv, npm and
+# packaging (prerequisites run left to right). SKIP_PREFLIGHT=1 skips it.
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 
-remove: node_modules/.installed
-	npx serverless remove --stage $(STAGE)
+preflight: | $(VENV)/bin/python
+	@[ "$$SKIP_PREFLIGHT" = 1 ] && echo "preflight skipped (SKIP_PREFLIGHT=1)" || { \
+	  $(PY) -c 'import boto3' 2>/dev/null || $(VENV)/bin/pip install --quiet --disable-pip-version-check \
+	    $$(grep -E '^(boto3|botocore)==' requirements-dev.txt); \
+	  $(PY) -m deploy.preflight --stage $(STAGE) --region $(REGION) $(PREFLIGHT_ARGS); }
+
+preflight-remove: PREFLIGHT_ARGS := --remove
+preflight-remove: preflight
+
+deploy: preflight node_modules/.installed
+	npx serverless deploy --stage $(STAGE) --region $(REGION)
+
+remove: preflight-remove node_modules/.installed
+	npx serverless remove --stage $(STAGE) --region $(REGION)
 
 bench: $(VENV)/.installed node_modules/.installed
 	$(PY) -m bench

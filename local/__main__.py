@@ -33,7 +33,14 @@ def main() -> int:
     base_url = engine.api_base_url
     try:
         server = make_server(
-            host, port, service.routes, engine.invoke, engine.start_execution, service.stage, report=console
+            host,
+            port,
+            service.routes,
+            engine.invoke,
+            engine.start_execution,
+            service.stage,
+            report=console,
+            resources=service.resources,
         )
     except OSError as error:
         if error.errno == errno.EADDRINUSE:

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import jsonschema
 
-from local.apigw import proxy_event, response_parts
+from local.apigw import gateway_response, proxy_event, response_parts, validation_error_string
 from local.config import HttpRoute
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -44,7 +44,9 @@ def make_server(
     start_execution: Callable[[str], dict],
     stage: str,
     report: Callable[[str], None] = print,
+    resources: dict[str, Any] | None = None,
 ) -> ThreadingHTTPServer:
+    """`resources`: serverless.yml's CloudFormation resources, for the stack's own gateway responses."""
     compiled = [Route(route) for route in routes]
 
     class Handler(BaseHTTPRequestHandler):
@@ -110,12 +112,39 @@ def make_server(
                 return self._json(415, "Unsupported Media Type: send application/json.")
             try:
                 value = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
-                if route.validator is not None:
-                    route.validator.validate(value)
-            except (ValueError, RecursionError, jsonschema.ValidationError):
-                return self._json(400, "Invalid request body")
-            answer = start_execution(json.dumps(value))
+            except (ValueError, RecursionError):
+                return self._bad_request_body("[the body is not valid JSON]")
+            if route.validator is not None and not route.validator.is_valid(value):
+                return self._bad_request_body(validation_error_string(route.validator, value))
+            try:
+                answer = start_execution(json.dumps(value))
+            except Exception as error:  # noqa: BLE001 - answered as the deployed integration responses do
+                report(f"  StartExecution failed: {type(error).__name__}: {error}")
+                return self._start_failed(error)
             self._answer(200, {"Content-Type": "application/json"}, json.dumps(answer).encode())
+
+        def _start_failed(self, error: Exception) -> None:
+            # The words of plugins/start-api-hardening.js: Step Functions' 4xx -> 502, anything else -> 503.
+            response = getattr(error, "response", None) or {}
+            refused = 400 <= response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500) < 500
+            if refused:
+                message = "Step Functions refused to start the execution; nothing was started."
+            else:
+                message = "Step Functions is unavailable: the execution may not have started. Try again in a moment."
+            details = response.get("Error")
+            reason = {"__type": details["Code"], "message": details.get("Message", "")} if details else {
+                "message": str(error)}
+            body = json.dumps({"message": message, "reason": reason}).encode()
+            self._answer(502 if refused else 503, {"Content-Type": "application/json"}, body)
+
+        def _bad_request_body(self, reasons: str) -> None:
+            # API Gateway's BAD_REQUEST_BODY answer, from the stack's own template when it has one.
+            body = gateway_response(
+                resources or {}, "BAD_REQUEST_BODY", **{"error.validationErrorString": reasons}
+            )
+            if body is None:
+                return self._json(400, "Invalid request body")
+            self._answer(400, {"Content-Type": "application/json"}, body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
 

@@ -8,6 +8,8 @@ from typing import Any, Mapping
 from local.config import ConfigError
 
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
+# serverless-step-functions' pseudo parameters in a definition: "arn:#{AWS::Partition}:states:::…".
+_PSEUDO_PARAMETER = re.compile(r"#\{(AWS::[A-Za-z]+)\}")
 
 
 def resolve_intrinsics(value: Any, *, names: Mapping[str, str], api_base_url: str) -> Any:
@@ -16,6 +18,8 @@ def resolve_intrinsics(value: Any, *, names: Mapping[str, str], api_base_url: st
     `names` maps "Logical", "Logical.Attribute" and pseudo parameters ("AWS::Region") to values.
     A URL built on ${ApiGatewayRestApi} is the deployed API's base URL: locally, the front's URL.
     """
+    if isinstance(value, str):
+        return _PSEUDO_PARAMETER.sub(lambda match: str(_name(names, match.group(1))), value)
     if isinstance(value, list):
         return [resolve_intrinsics(inner, names=names, api_base_url=api_base_url) for inner in value]
     if not isinstance(value, dict):

@@ -30,7 +30,8 @@ def request_doubling(
     except requests.RequestException as error:
         refused, reason = True, f"could not be reached ({type(error).__name__})"
     if refused:
-        store.mark(callback.id, CANCELLED)
+        # The partner may have answered before its HTTP answer failed: that answer stands.
+        store.mark(callback.id, CANCELLED, only_if_pending=True)
         metrics.add_metric(name="DoublingApiRefused", unit=MetricUnit.Count, value=1)
         raise DoublingApiUnavailable(f"The doubling API {reason}.")
     metrics.add_metric(name="DoublingRequested", unit=MetricUnit.Count, value=1)

@@ -205,16 +205,28 @@ class CallbackStore:
         item = _deserialize(answer["Attributes"])
         return item.pop("taskToken"), _callback(item)
 
-    def mark(self, callback_id: str, status: str) -> None:
-        """Record that a callback can no longer be resolved (its task ended or was never reachable)."""
-        self._db.update_item(
-            TableName=self._table,
-            Key={"id": {"S": callback_id}},
-            UpdateExpression="SET #status = :status",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":status": {"S": status}},
-            ConditionExpression="attribute_exists(id)",
-        )
+    def mark(self, callback_id: str, status: str, *, only_if_pending: bool = False) -> None:
+        """Record that a callback can no longer be resolved (its task ended or was never reachable).
+
+        only_if_pending: leave an answer already recorded as it is (then this does nothing).
+        """
+        values = {":status": {"S": status}}
+        condition = "attribute_exists(id)"
+        if only_if_pending:
+            values[":pending"] = {"S": PENDING}
+            condition = "#status = :pending"
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"id": {"S": callback_id}},
+                UpdateExpression="SET #status = :status",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+                ConditionExpression=condition,
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            if not only_if_pending:
+                raise
 
     def open_callback(self, callback_id: str, *, kind: str, now: float) -> Callback:
         """The callback if it can still be resolved; otherwise the reason, raised."""
@@ -421,7 +433,7 @@ class ApprovalRequest:
             "approvals": self.approvals,
             "rejections": self.rejections,
             "votesNeeded": max(0, self.policy.required - self.approvals),
-            "deadline": iso_time(self.expires_at),
+            "deadline": round(self.deadline, 3),  # epoch seconds, like the execution's dates
             "remindersSent": self.reminders_sent,
             "escalated": self.escalated_at is not None,
         }

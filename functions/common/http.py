@@ -17,7 +17,7 @@ def json_response(status_code: int, body: dict[str, Any]) -> Response:
     return Response(
         status_code=status_code,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body),
+        body=json.dumps(body, ensure_ascii=False),
         headers={"Cache-Control": "no-store"},
     )
 

@@ -20,9 +20,9 @@ def execution_status(states: Any, execution_arn: str) -> dict[str, Any] | None:
         if execution.get(key):
             answer[key] = execution[key]
     if "startDate" in execution:
-        answer["startDate"] = execution["startDate"].isoformat()
+        answer["startDate"] = execution["startDate"].timestamp()
     if execution.get("stopDate"):
-        answer["stopDate"] = execution["stopDate"].isoformat()
+        answer["stopDate"] = execution["stopDate"].timestamp()
     return answer
 
 

@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / ".serverless"
 TEMPLATE = BUILD / "cloudformation-template-update-stack.json"
+PACKAGE_OUTPUT = BUILD / "package-output.txt"  # what `serverless package` printed, for the tests
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +24,7 @@ def packaged():
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert run.returncode == 0, f"serverless package failed:\n{run.stdout}\n{run.stderr}"
+    PACKAGE_OUTPUT.write_text(run.stdout + run.stderr)
     print(f"serverless package: {time.monotonic() - started:.1f} s")
     return json.loads(TEMPLATE.read_text())
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.deploy.conftest import BUILD, ROOT, TEMPLATE
+from tests.deploy.conftest import BUILD, PACKAGE_OUTPUT, ROOT, TEMPLATE
 
 
 def resources(template, kind):
@@ -19,9 +19,14 @@ def resources(template, kind):
 
 
 def definition(template) -> dict:
+    """The ASL, with the Fn::Sub variables that are plain strings (the partition's ARNs) put back."""
     (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
     text = machine["Properties"]["DefinitionString"]
-    text = text["Fn::Sub"][0] if isinstance(text, dict) else text
+    if isinstance(text, dict):
+        text, variables = text["Fn::Sub"]
+        for name, value in variables.items():
+            if isinstance(value.get("Fn::Sub"), str):
+                text = text.replace("${" + name + "}", value["Fn::Sub"])
     return json.loads(text)
 
 
@@ -211,3 +216,60 @@ def test_package_refuses_a_policy_that_cannot_work_naming_the_key():
         'env.json, stage "qa": APPROVAL_POLICY: asks for 3 approvals but there are 2 approvers (APPROVERS)')
     accepted = plugin_resolves({**stage, "APPROVAL_POLICY": 2, "REMINDER_INTERVAL_SECONDS": 120}, "firstWaitSeconds")
     assert accepted.returncode == 0 and json.loads(accepted.stdout) == 120
+def start_method(template) -> dict:
+    (start,) = [m for m in resources(template, "AWS::ApiGateway::Method").values()
+                if "states:action/StartExecution" in json.dumps(m)]
+    return start["Properties"]
+
+
+def test_an_invalid_start_body_is_answered_with_the_rule_it_breaks(packaged):
+    (response,) = [r["Properties"] for r in resources(packaged, "AWS::ApiGateway::GatewayResponse").values()
+                   if r["Properties"]["ResponseType"] == "BAD_REQUEST_BODY"]
+    assert response["StatusCode"] == "400"
+    template = response["ResponseTemplates"]["application/json"]
+    assert "$context.error.validationErrorString" in template
+    # Valid JSON once API Gateway fills in the (JSON-escaped) string, as the local front does.
+    filled = template.replace("$context.error.validationErrorString", '[object has missing required properties ([\\"y\\"])]')
+    assert json.loads(filled) == {"message": 'Invalid request body: [object has missing required properties (["y"])]'
+                                             ' (send {"x": integer, "y": integer} and nothing else)'}
+
+
+def test_step_functions_errors_on_start_reach_the_caller_as_json_5xx(packaged):
+    method = start_method(packaged)
+    responses = {r["SelectionPattern"]: r for r in method["Integration"]["IntegrationResponses"]}
+    assert set(responses) == {"", "4\\d{2}", "5\\d{2}"}  # 200 only when Step Functions answered 2xx
+    assert responses[""]["StatusCode"] == 200
+    for pattern, status in (("4\\d{2}", 502), ("5\\d{2}", 503)):
+        assert responses[pattern]["StatusCode"] == status
+        body = responses[pattern]["ResponseTemplates"]["application/json"]
+        # $input.json('$'): Step Functions' error body, as JSON.
+        error = {"__type": "ThrottlingException", "message": "Rate exceeded"}
+        filled = json.loads(body.replace("$input.json('$')", json.dumps(error)))
+        assert filled["message"].startswith("Step Functions ") and filled["reason"] == error
+        assert re.fullmatch(pattern, str(500 if status == 503 else 429))
+    assert {r["StatusCode"] for r in method["MethodResponses"]} >= {200, 502, 503}
+
+
+def test_arns_name_the_partition_of_the_region(packaged):
+    text = json.dumps(packaged)
+    assert "arn:aws:" not in text
+    states = definition(packaged)["States"]
+    assert states["Calculate"]["Resource"] == "arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken"
+
+
+def test_no_unused_default_role_and_no_function_versions(packaged):
+    assert "IamRoleLambdaExecution" not in packaged["Resources"]
+    assert not resources(packaged, "AWS::Lambda::Version")
+
+
+def test_the_first_api_deployment_waits_for_the_gateway_responses(packaged):
+    (deployment,) = resources(packaged, "AWS::ApiGateway::Deployment").values()
+    responses = resources(packaged, "AWS::ApiGateway::GatewayResponse")
+    assert len(responses) == 3
+    assert set(responses) <= set(deployment["DependsOn"])
+
+
+def test_packaging_prints_no_warning_about_an_http_api_or_a_stack(packaged):
+    output = PACKAGE_OUTPUT.read_text()
+    assert "Service packaged" in output
+    assert "serverless-api-gateway-throttling" not in output, output

@@ -79,7 +79,7 @@ def harness(tmp_path_factory):
     lines: list[str] = []
     engine = LocalEngine(service, api_base_url=f"http://127.0.0.1:{port}", outbox=outbox, console=lines.append)
     server = make_server("127.0.0.1", port, service.routes, engine.invoke, engine.start_execution, "local",
-                         report=lines.append)
+                         report=lines.append, resources=service.resources)
     engine.start()
     serve_in_thread(server)
     yield Harness(engine, outbox, lines)

@@ -1,0 +1,53 @@
+"""Calculate marks its callback CANCELLED when the doubling API's answer fails, but never over an
+answer the partner already gave through the callback (its POST can fail after it called back)."""
+
+import boto3
+import pytest
+import requests
+from moto import mock_aws
+
+from functions.calculate.logic import request_doubling
+from functions.callbacks.logic import resolution_from
+from functions.common.callbacks import CALCULATION, CANCELLED, Audit, CallbackStore, resolve
+from functions.common.errors import DoublingApiUnavailable
+from functions.common.settings import Settings
+from local.hooks import serialize_dynamodb_writes
+from tests.support import FakeStates, create_tables_from_serverless_yml
+
+SETTINGS = Settings(api_base_url="https://api.test/dev", doubling_api_url="https://partner.test/double")
+EVENT = {"x": 3, "y": 4, "execution": "exec-1", "taskToken": "token-" + "t" * 40}
+
+
+@pytest.fixture
+def store():
+    serialize_dynamodb_writes()
+    with mock_aws():
+        yield CallbackStore(create_tables_from_serverless_yml(), boto3.client("dynamodb"))
+
+
+class Partner:
+    """A doubling API whose HTTP answer fails; with `answers_first`, after it has called back."""
+
+    def __init__(self, store, *, answers_first):
+        self.store, self.answers_first, self.callback_id = store, answers_first, None
+
+    def post(self, url, json, timeout):
+        self.callback_id = json["callbackUrl"].rsplit("/", 1)[1]
+        if self.answers_first:
+            resolve(self.store, FakeStates(), self.callback_id, kind=CALCULATION,
+                    resolution=resolution_from({"result": 2 * json["value"]}), audit=Audit("203.0.113.9", "partner"))
+        raise requests.ConnectionError("connection reset")
+
+
+def test_a_failed_request_cancels_the_pending_callback(store):
+    partner = Partner(store, answers_first=False)
+    with pytest.raises(DoublingApiUnavailable):
+        request_doubling(EVENT, store=store, settings=SETTINGS, http=partner)
+    assert store.get(partner.callback_id).status == CANCELLED
+
+
+def test_a_failed_request_leaves_the_partners_answer_as_it_is(store):
+    partner = Partner(store, answers_first=True)
+    with pytest.raises(DoublingApiUnavailable):
+        request_doubling(EVENT, store=store, settings=SETTINGS, http=partner)
+    assert store.get(partner.callback_id).status == "SUCCEEDED"
