@@ -80,7 +80,9 @@ def test_deploy_redeploy_and_remove(moto_server):
     expected = {name: r["Type"] for name, r in template["Resources"].items() if r["Type"] not in MOTO_SKIPS}
     assert {name: created.get(name) for name in expected} == expected
     functions = {f["FunctionName"] for f in aws("lambda", port).list_functions()["Functions"]}
-    assert len(functions) == 9 and all(name.startswith(f"{STACK}-") for name in functions)
+    declared = {f"{STACK}-{name}" for name, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"
+                for name in [r["Properties"]["FunctionName"].removeprefix(f"{STACK}-")]}
+    assert functions == declared and len(functions) == 10
     table = aws("dynamodb", port).describe_table(TableName=f"{STACK}-callbacks")["Table"]
     assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     (machine,) = aws("stepfunctions", port).list_state_machines()["stateMachines"]
