@@ -70,7 +70,8 @@ def request_details(request: ApprovalRequest) -> str:
     """The numbers, the deadline, the policy and the votes so far."""
     numbers = request.context
     facts = [(name, numbers.get(name)) for name in ("x", "y", "sum", "doubled")]
-    facts.append(("deadline", deadline_words(request.expires_at)))
+    if request.status == "PENDING" and request.outcome is None:
+        facts.append(("deadline", deadline_words(request.expires_at)))
     votes = "".join(
         f"<li>{escape(vote.approver)}{' (escalation)' if vote.role == ESCALATION else ''}: {badge(vote.decision)}"
         f"{' &ldquo;' + escape(vote.comment) + '&rdquo;' if vote.comment else ''}"
