@@ -9,7 +9,8 @@
 - StepFunctionsParserBackend.send_task_success/_failure walk all executions and trip over one
   that is still starting (AttributeError: its environment is not set yet); try again briefly.
 - DynamoDBBackend writes: moto checks a condition and writes without a lock, so two threads can
-  both pass one condition; DynamoDB serializes writes to an item, and so does this lock.
+  both pass one condition; DynamoDB serializes writes to an item, and so does this lock. Reads
+  take it too: moto copies an item while a write may be changing it ("dictionary changed size").
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def serialize_dynamodb_writes() -> None:
     """Make moto's conditional writes atomic, as DynamoDB's are (also used by the store tests)."""
     from moto.dynamodb.models import DynamoDBBackend
 
-    for name in ("put_item", "update_item", "delete_item"):
+    for name in ("put_item", "update_item", "delete_item", "get_item", "query", "scan"):
         key = f"DynamoDBBackend.{name}"
         if key in _originals:
             continue

@@ -94,3 +94,13 @@ def test_state_machine_progress_and_emails_reach_the_engine(engine):
     assert ("canary-run", "PassStateEntered") in engine.events, (
         "moto's EventManager.add_event / ExecutionWorker._get_evaluation_environment hook reports nothing")
     assert len(engine.emails) == 1, "moto.ses.models.SESBackend.send_raw_email hook wrote no .eml"
+
+
+def test_dynamodb_reads_and_writes_take_the_one_lock():
+    from moto.dynamodb.models import DynamoDBBackend
+
+    hooks.serialize_dynamodb_writes()
+    for name in ("put_item", "update_item", "delete_item", "get_item", "query", "scan"):
+        method = getattr(DynamoDBBackend, name)
+        assert getattr(method, "__wrapped__", None) is not None, f"DynamoDBBackend.{name} is not serialized"
+        assert list(inspect.signature(method.__wrapped__).parameters)[0] == "self", name
