@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from local.config import load_service
+from local.console.app import Console
 from local.engine import LocalEngine
 from local.front import make_server, serve_in_thread
 
@@ -26,9 +27,11 @@ def main() -> int:
     service = load_service(stage="local")
     base_url = f"http://{host}:{port}"
     engine = LocalEngine(service, api_base_url=base_url, outbox=outbox, console=console)
+    web_console = Console(engine, port)
     try:
         server = make_server(
-            host, port, service.routes, engine.invoke, engine.start_execution, service.stage, report=console
+            host, port, service.routes, engine.invoke, engine.start_execution, service.stage, report=console,
+            console=web_console,
         )
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
@@ -42,6 +45,7 @@ def main() -> int:
         signal.signal(sig, lambda *_: stop.set())
     timeout = service.stage_config.get("APPROVAL_TIMEOUT_SECONDS")
     console(f"approval workflow running locally at {base_url}  (approval deadline {timeout} s)")
+    console(f"console: open {base_url}/ to watch every execution on its graph")
     console(f"emails are written to {outbox}")
     for route in service.routes:
         console(f"  {route.method:4} {base_url}{route.path}")
@@ -49,6 +53,7 @@ def main() -> int:
     console("Ctrl-C stops it.")
     stop.wait()
     console("stopping")
+    web_console.changes.close()
     server.shutdown()
     server.server_close()
     engine.stop()

@@ -41,6 +41,8 @@ class LocalEngine:
         self.state_machine_arn = ""
         self.runner: FunctionRunner | None = None
         self._by_lambda_name: dict[str, str] = {}
+        # Told of every execution event and every email (the local console listens).
+        self.observers: list[Callable[[], None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -191,6 +193,7 @@ class LocalEngine:
         self.console(f"  email to {message['To']}: {message['Subject']}  ({path})")
         for link in links:
             self.console(f"    {link}")
+        self._changed()
 
     def execution_event(self, execution: str, event_type: str, details: dict[str, Any]) -> None:
         if event_type.endswith("StateEntered"):
@@ -200,6 +203,11 @@ class LocalEngine:
         elif event_type in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             status = event_type.removeprefix("Execution").upper()
             self.console(f"[{execution}] {status} {details.get('error') or ''}".rstrip())
+        self._changed()
+
+    def _changed(self) -> None:
+        for observer in self.observers:
+            observer()
 
 
 def _lambda_environment(name: str, region: str, memory: int) -> dict[str, str]:

@@ -1,0 +1,336 @@
+"""What the console shows, read the way a user would read it on AWS.
+
+Executions through Step Functions' own API (ListExecutions, DescribeExecution,
+GetExecutionHistory, DescribeStateMachine, StopExecution) on the embedded moto; emails from the
+outbox; votes from the callbacks table, with a projection that never includes the task token.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from datetime import datetime
+from email import message_from_bytes, policy
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from local.console.graph import flowchart
+from local.console.redact import Redactor
+
+LIST_LIMIT = 100
+EMAIL_NAME = re.compile(r"[A-Za-z0-9._@+-]{1,200}")
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+_ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+_VOTE_ATTRIBUTES = ("kind", "status", "execution", "context", "approver", "decision", "comment", "decidedAt", "createdAt")
+
+
+def votes_of(dynamodb: Any, table: str, execution: str) -> list[dict[str, Any]]:
+    """The approval records of one execution, with whatever decision fields they carry.
+
+    The projection names what may be read; the task token is never among it.
+    """
+    from boto3.dynamodb.types import TypeDeserializer
+
+    names = {f"#a{index}": name for index, name in enumerate(_VOTE_ATTRIBUTES)}
+    arguments: dict[str, Any] = {
+        "TableName": table,
+        "ProjectionExpression": ", ".join(names),
+        "FilterExpression": "#a0 = :kind AND #a2 = :execution",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": {":kind": {"S": "approval"}, ":execution": {"S": execution}},
+    }
+    items: list[dict[str, Any]] = []
+    while True:
+        page = dynamodb.scan(**arguments)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            break
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    deserializer = TypeDeserializer()
+    votes = []
+    for item in items:
+        record = {key: _plain(deserializer.deserialize(value)) for key, value in item.items()}
+        context = record.get("context") or {}
+        votes.append(
+            {
+                "approver": record.get("approver") or context.get("approver") or "",
+                "status": record.get("status", ""),
+                "decision": record.get("decision"),
+                "comment": record.get("comment"),
+                "decidedAt": record.get("decidedAt"),
+                "requestedAt": record.get("createdAt"),
+            }
+        )
+    return sorted(votes, key=lambda vote: (vote["requestedAt"] or 0, vote["approver"]))
+
+
+class ConsoleReader:
+    def __init__(self, *, states: Any, dynamodb: Any, table: str, state_machine_arn: str, outbox: Path) -> None:
+        self.states = states
+        self.dynamodb = dynamodb
+        self.table = table
+        self.state_machine_arn = state_machine_arn
+        self.outbox = outbox
+        self.redactor = Redactor()
+        self._definition: dict[str, Any] | None = None
+        self._ended: dict[str, dict[str, Any]] = {}  # finished executions never change: read once
+        self._emails: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    # -- the list ---------------------------------------------------------------------------
+    def executions(self) -> dict[str, Any]:
+        page = self.states.list_executions(stateMachineArn=self.state_machine_arn, maxResults=LIST_LIMIT)
+        rows = []
+        for execution in page["executions"]:
+            name = execution["name"]
+            row = {
+                "name": name,
+                "status": execution["status"],
+                "startDate": _iso(execution.get("startDate")),
+                "stopDate": _iso(execution.get("stopDate")),
+            }
+            ended = self._ended.get(name)
+            if ended is not None and ended["status"] == execution["status"]:
+                row["current"] = ended["current"]
+            else:
+                row["current"] = self._progress(execution["executionArn"], execution["status"])["current"]
+            rows.append(row)
+        return {"stateMachine": self.state_machine_arn.rsplit(":", 1)[1], "executions": rows,
+                "more": "nextToken" in page}
+
+    # -- one execution ------------------------------------------------------------------------
+    def execution(self, name: str) -> dict[str, Any] | None:
+        arn = self._execution_arn(name)
+        try:
+            described = self.states.describe_execution(executionArn=arn)
+        except self.states.exceptions.ExecutionDoesNotExist:
+            return None
+        status = described["status"]
+        cached = self._ended.get(name)
+        if cached is not None and cached["status"] == status and "history" in cached:
+            detail = dict(cached)
+        else:
+            progress = self._progress(arn, status)
+            detail = {
+                "name": name,
+                "status": status,
+                "startDate": _iso(described.get("startDate")),
+                "stopDate": _iso(described.get("stopDate")),
+                "input": self.redactor.json_text(described.get("input")),
+                "output": self.redactor.json_text(described.get("output")),
+                "error": described.get("error"),
+                "cause": self.redactor.json_text(described.get("cause")) if described.get("cause") else None,
+                "current": progress["current"],
+                "marks": {state: {"mark": mark, "detail": text} for state, (mark, text) in progress["marks"].items()},
+                "graph": flowchart(self.definition(), progress["marks"], progress["path"], status == "SUCCEEDED"),
+                "history": progress["history"],
+            }
+            if status in _ENDED:
+                self._ended[name] = detail
+        detail["emails"] = self.emails_of(name)
+        detail["votes"] = votes_of(self.dynamodb, self.table, name)
+        return detail
+
+    def stop(self, name: str) -> dict[str, Any] | None:
+        try:
+            self.states.stop_execution(
+                executionArn=self._execution_arn(name), error="Stopped", cause="Stopped from the local console."
+            )
+        except self.states.exceptions.ExecutionDoesNotExist:
+            return None
+        return {"name": name, "stopped": True}
+
+    def definition(self) -> dict[str, Any]:
+        """The definition the engine runs, as DescribeStateMachine gives it."""
+        if self._definition is None:
+            described = self.states.describe_state_machine(stateMachineArn=self.state_machine_arn)
+            self._definition = json.loads(described["definition"])
+        return self._definition
+
+    def _execution_arn(self, name: str) -> str:
+        prefix = self.state_machine_arn.replace(":stateMachine:", ":execution:")
+        return f"{prefix}:{name}"
+
+    def _progress(self, arn: str, status: str) -> dict[str, Any]:
+        """History (redacted), current state, marks and the path of states entered."""
+        events = self.states.get_execution_history(executionArn=arn)["events"]
+        history = []
+        marks: dict[str, tuple[str, str]] = {}
+        open_states: list[str] = []
+        path: list[str] = []
+        errors: dict[str, str] = {}
+        current_state = None
+        definition = self.definition()
+        for event in events:
+            kind = event["type"]
+            details = next((value for key, value in event.items() if key.endswith("EventDetails")), {}) or {}
+            if kind.endswith("StateEntered"):
+                # A state left without an exit event (an error moved the execution on) is done too.
+                if open_states and not _is_container(definition, open_states[-1]):
+                    left = open_states.pop()
+                    marks[left] = ("caught", errors.pop(left)) if left in errors else ("passed", "")
+                current_state = details.get("name")
+                open_states.append(current_state)
+                path.append(current_state)
+            elif kind.endswith("StateExited"):
+                name = details.get("name")
+                if name in open_states:
+                    open_states.remove(name)
+                marks[name] = ("caught", errors.pop(name)) if name in errors else ("passed", "")
+            elif details.get("error") and current_state and not kind.startswith("Execution"):
+                errors[current_state] = details["error"]
+            history.append(self._event(event, kind, details, current_state))
+        current = open_states[-1] if open_states else None
+        if current is not None:
+            if status == "RUNNING":
+                marks[current] = (_waiting_or_running(definition, current), "")
+            elif status == "ABORTED":
+                marks[current] = ("stopped", "")
+            else:
+                marks[current] = ("failed", errors.get(current, ""))
+        if status in ("FAILED", "TIMED_OUT") and path:
+            failed_in = current or path[-1]
+            final = events[-1] if events else {}
+            error = (final.get("executionFailedEventDetails") or {}).get("error", "")
+            marks[failed_in] = ("failed", error)
+            current = failed_in
+        if status == "SUCCEEDED":
+            current = path[-1] if path else None
+        return {"history": history, "marks": marks, "path": path, "current": current}
+
+    def _event(self, event: dict[str, Any], kind: str, details: dict[str, Any], state: str | None) -> dict[str, Any]:
+        shown: dict[str, Any] = {}
+        for key in ("input", "output", "parameters"):
+            if key in details:
+                shown[key] = self.redactor.json_text(details[key])
+        for key in ("error", "cause", "resource", "resourceType"):
+            if details.get(key):
+                shown[key] = self.redactor.text(str(details[key]))
+        return {
+            "id": event["id"],
+            "time": _iso(event["timestamp"]),
+            "type": kind,
+            "state": details.get("name") or (state if not kind.startswith("Execution") else None),
+            **shown,
+        }
+
+    # -- emails -------------------------------------------------------------------------------
+    def emails_of(self, execution: str) -> list[dict[str, Any]]:
+        found = [email for email in self._all_emails() if execution in email["text"]]
+        return [{key: value for key, value in email.items() if key != "text"} for email in found]
+
+    def email_html(self, email_id: str) -> str | None:
+        """The HTML part of one outbox email (its id is its file name, without .eml)."""
+        if not EMAIL_NAME.fullmatch(email_id) or email_id.startswith("."):
+            return None
+        path = self.outbox / f"{email_id}.eml"
+        if path.parent != self.outbox or not path.is_file():
+            return None
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        part = message.get_body(preferencelist=("html",))
+        if part is not None and part.get_content_type() == "text/html":
+            return self.redactor.text(part.get_content())
+        text = message.get_body(preferencelist=("plain",))
+        from html import escape
+
+        return f"<pre>{escape(text.get_content() if text else '')}</pre>"
+
+    def _all_emails(self) -> list[dict[str, Any]]:
+        try:
+            paths = sorted(self.outbox.glob("*.eml"))
+        except OSError:
+            return []
+        with self._lock:
+            for path in paths:
+                if path.stem in self._emails:
+                    continue
+                email = _read_email(path)
+                if email is not None:
+                    self._emails[path.stem] = email
+            return [self._emails[path.stem] for path in paths if path.stem in self._emails]
+
+
+def _read_email(path: Path) -> dict[str, Any] | None:
+    try:
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        plain = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",))
+        text = plain.get_content() if plain is not None else ""
+        hrefs = _Links.of(html.get_content()) if html is not None else []
+    except (OSError, LookupError, ValueError):
+        return None
+    if not text and not hrefs:
+        return None  # still being written: read again next time
+    links = list(dict.fromkeys(_LINK.findall(text) + hrefs))
+    return {
+        "id": path.stem,
+        "subject": str(message["Subject"] or ""),
+        "to": str(message["To"] or ""),
+        "from": str(message["From"] or ""),
+        "date": str(message["Date"] or ""),
+        "links": [{"url": link, "label": _link_label(link)} for link in links],
+        "text": text,
+    }
+
+
+def _link_label(url: str) -> str:
+    path = url.split("?", 1)[0].rstrip("/")
+    return path.rsplit("/", 1)[-1] or url
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href and href.startswith(("http://", "https://")):
+                self.links.append(href)
+
+    @classmethod
+    def of(cls, html: str) -> list[str]:
+        parser = cls()
+        parser.feed(html)
+        return parser.links
+
+
+def _waiting_or_running(definition: dict[str, Any], name: str) -> str:
+    state = _find_state(definition, name) or {}
+    if state.get("Type") == "Wait" or str(state.get("Resource", "")).endswith(".waitForTaskToken"):
+        return "waiting"
+    return "running"
+
+
+def _is_container(definition: dict[str, Any], name: str) -> bool:
+    return (_find_state(definition, name) or {}).get("Type") in ("Parallel", "Map")
+
+
+def _find_state(machine: dict[str, Any], name: str) -> dict[str, Any] | None:
+    for state_name, state in machine.get("States", {}).items():
+        if state_name == name:
+            return state
+        for inner in state.get("Branches", []) + [state.get("ItemProcessor") or state.get("Iterator") or {}]:
+            found = _find_state(inner, name)
+            if found is not None:
+                return found
+    return None
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None
+
+
+def _plain(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_plain(inner) for inner in value]
+    return value
