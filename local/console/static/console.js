@@ -137,11 +137,29 @@
         if (source === view.graphSource) {
           box.innerHTML = svg;
           box.dataset.marks = JSON.stringify(detail.marks);
+          showCurrentNode(box);
         }
       } catch (error) {
         box.replaceChildren(el("pre", { class: "message", text: `The graph could not be drawn: ${error}` }));
       }
     });
+  }
+
+  // On a narrow screen the graph keeps its size and scrolls: bring the state that matters into view.
+  function showCurrentNode(box) {
+    const current = box.querySelector("g.node.waiting, g.node.running, g.node.failed, g.node.stopped");
+    if (!current || box.classList.contains("fit") || box.scrollWidth <= box.clientWidth) return;
+    const frame = box.getBoundingClientRect();
+    const target = current.getBoundingClientRect();
+    box.scrollLeft += target.left + target.width / 2 - (frame.left + frame.width / 2);
+  }
+
+  function toggleFit() {
+    const box = $("graph");
+    const fit = box.classList.toggle("fit");
+    $("fit").setAttribute("aria-pressed", String(fit));
+    $("fit").textContent = fit ? "Actual size" : "Fit to width";
+    if (!fit) showCurrentNode(box);
   }
 
   function renderVotes(votes) {
@@ -364,6 +382,7 @@
     }
     $("start").addEventListener("submit", start);
     $("stop").addEventListener("click", stop);
+    $("fit").addEventListener("click", toggleFit);
     window.addEventListener("hashchange", () => select(true));
     select(false);
     listen();
