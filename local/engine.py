@@ -41,8 +41,8 @@ class LocalEngine:
         self.state_machine_arn = ""
         self.runner: FunctionRunner | None = None
         self._by_lambda_name: dict[str, str] = {}
-        # Told of every execution event and every email (the local console listens).
-        self.observers: list[Callable[[], None]] = []
+        # Told of every execution event (with the execution's name) and every email (the local console listens).
+        self.observers: list[Callable[[str | None], None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -193,7 +193,7 @@ class LocalEngine:
         self.console(f"  email to {message['To']}: {message['Subject']}  ({path})")
         for link in links:
             self.console(f"    {link}")
-        self._changed()
+        self._changed(None)
 
     def execution_event(self, execution: str, event_type: str, details: dict[str, Any]) -> None:
         if event_type.endswith("StateEntered"):
@@ -203,11 +203,11 @@ class LocalEngine:
         elif event_type in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             status = event_type.removeprefix("Execution").upper()
             self.console(f"[{execution}] {status} {details.get('error') or ''}".rstrip())
-        self._changed()
+        self._changed(execution)
 
-    def _changed(self) -> None:
+    def _changed(self, execution: str | None) -> None:
         for observer in self.observers:
-            observer()
+            observer(execution)
 
 
 def _lambda_environment(name: str, region: str, memory: int) -> dict[str, str]:

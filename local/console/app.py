@@ -22,10 +22,12 @@ STATIC = HERE / "static"
 MERMAID = HERE / "node_modules" / "@mermaid-js" / "tiny" / "dist" / "mermaid.tiny.js"
 PREFIX = "/_console/"
 
-# Changes are announced once things settle (or at the latest after MAX_DELAY): the page reads
-# between bursts of the workflow's events instead of during them.
+# Changes are announced once things settle (or at the latest after MAX_DELAY), and at most once
+# per MIN_INTERVAL: the page reads between bursts of the workflow's events rather than during
+# them, and a busy engine is read at a bounded rate. A change shows within a second.
 QUIET_SECONDS = 0.1
 MAX_DELAY_SECONDS = 0.5
+MIN_INTERVAL_SECONDS = 0.6
 KEEP_ALIVE_SECONDS = 15
 
 PAGE_POLICY = (
@@ -48,35 +50,45 @@ _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 
 
 class Changes:
-    """A version number bumped by anything the console shows; waiters learn of it."""
+    """Version numbers bumped by anything the console shows (one per execution, one for all)."""
 
     def __init__(self) -> None:
         self.version = 0
         self.closed = False
+        self._of: dict[str, int] = {}
         self._condition = threading.Condition()
 
-    def bump(self) -> None:
+    def bump(self, execution: str | None = None) -> None:
         with self._condition:
             self.version += 1
+            if execution is not None:
+                self._of[execution] = self.version
             self._condition.notify_all()
+
+    def of(self, execution: str) -> int:
+        """The version at which this execution last changed (0: never seen changing)."""
+        return self._of.get(execution, 0)
 
     def close(self) -> None:
         with self._condition:
             self.closed = True
             self._condition.notify_all()
 
-    def settled_after(self, since: int, timeout: float) -> int:
-        """The version once it is past `since` and quiet (or MAX_DELAY after the first change)."""
+    def settled_after(self, since: int, timeout: float, not_before: float = 0.0) -> int:
+        """The version once it is past `since` and quiet for QUIET_SECONDS, or MAX_DELAY after the
+        first change, and not before the monotonic time `not_before`."""
         with self._condition:
             if not self._condition.wait_for(lambda: self.version != since or self.closed, timeout):
                 return since
             first = time.monotonic()
             while not self.closed:
                 seen = self.version
-                left = MAX_DELAY_SECONDS - (time.monotonic() - first)
-                if left <= 0 or not self._condition.wait_for(
-                    lambda: self.version != seen or self.closed, min(QUIET_SECONDS, left)
-                ):
+                now = time.monotonic()
+                left = max(first + MAX_DELAY_SECONDS, not_before) - now
+                if left <= 0:
+                    break
+                quiet = self._condition.wait_for(lambda: self.version != seen or self.closed, min(QUIET_SECONDS, left))
+                if not quiet and time.monotonic() >= not_before:
                     break
             return self.version
 
@@ -113,6 +125,7 @@ class Console:
                     table=_table_name(self.engine.service.resources),
                     state_machine_arn=self.engine.state_machine_arn,
                     outbox=self.engine.outbox,
+                    version_of=self.changes.of,
                 )
             return self._reader
 
@@ -194,15 +207,17 @@ class Console:
         if handler.command == "HEAD":
             return
         version = -1  # the first message goes out at once: the page reads its first view
+        sent = 0.0
         try:
             while not self.changes.closed:
                 if version == -1:
                     version = self.changes.version
                     message = f"retry: 1000\ndata: {version}\n\n"
                 else:
-                    newer = self.changes.settled_after(version, KEEP_ALIVE_SECONDS)
+                    newer = self.changes.settled_after(version, KEEP_ALIVE_SECONDS, sent + MIN_INTERVAL_SECONDS)
                     message = ": keep-alive\n\n" if newer == version else f"data: {newer}\n\n"
                     version = newer
+                sent = time.monotonic()
                 handler.wfile.write(message.encode())
                 handler.wfile.flush()
         except OSError:

@@ -14,7 +14,7 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from local.console.graph import flowchart
 from local.console.redact import Redactor
@@ -67,7 +67,10 @@ def votes_of(dynamodb: Any, table: str, execution: str) -> list[dict[str, Any]]:
 
 
 class ConsoleReader:
-    def __init__(self, *, states: Any, dynamodb: Any, table: str, state_machine_arn: str, outbox: Path) -> None:
+    def __init__(self, *, states: Any, dynamodb: Any, table: str, state_machine_arn: str, outbox: Path,
+                 version_of: Callable[[str], int] | None = None) -> None:
+        """version_of(name): a number that changes whenever the execution's history grows; with it,
+        a history is read once per change, however many times it is shown."""
         self.states = states
         self.dynamodb = dynamodb
         self.table = table
@@ -75,7 +78,11 @@ class ConsoleReader:
         self.outbox = outbox
         self.redactor = Redactor()
         self._definition: dict[str, Any] | None = None
-        self._ended: dict[str, dict[str, Any]] = {}  # finished executions never change: read once
+        # Finished executions never change: their detail and their last state are read once.
+        self._ended: dict[str, dict[str, Any]] = {}
+        self._last_state: dict[tuple[str, str], str | None] = {}
+        self._version_of = version_of
+        self._recent: dict[str, tuple[tuple[str, int], dict[str, Any]]] = {}
         self._emails: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
@@ -91,11 +98,15 @@ class ConsoleReader:
                 "startDate": _iso(execution.get("startDate")),
                 "stopDate": _iso(execution.get("stopDate")),
             }
-            ended = self._ended.get(name)
-            if ended is not None and ended["status"] == execution["status"]:
-                row["current"] = ended["current"]
-            else:
-                row["current"] = self._progress(execution["executionArn"], execution["status"])["current"]
+            key = (name, execution["status"])
+            if key not in self._last_state:
+                current = self._progress(execution["executionArn"], execution["status"], name)["current"]
+                if execution["status"] not in _ENDED:
+                    row["current"] = current
+                    rows.append(row)
+                    continue
+                self._last_state[key] = current
+            row["current"] = self._last_state[key]
             rows.append(row)
         return {"stateMachine": self.state_machine_arn.rsplit(":", 1)[1], "executions": rows,
                 "more": "nextToken" in page}
@@ -109,10 +120,12 @@ class ConsoleReader:
             return None
         status = described["status"]
         cached = self._ended.get(name)
-        if cached is not None and cached["status"] == status and "history" in cached:
+        if cached is not None and cached["status"] == status:
             detail = dict(cached)
         else:
-            progress = self._progress(arn, status)
+            progress = self._progress(arn, status, name)
+            detail = progress.get("detail")
+        if detail is None:
             detail = {
                 "name": name,
                 "status": status,
@@ -127,8 +140,10 @@ class ConsoleReader:
                 "graph": flowchart(self.definition(), progress["marks"], progress["path"], status == "SUCCEEDED"),
                 "history": progress["history"],
             }
+            progress["detail"] = detail
             if status in _ENDED:
                 self._ended[name] = detail
+        detail = dict(detail)
         detail["emails"] = self.emails_of(name)
         detail["votes"] = votes_of(self.dynamodb, self.table, name)
         return detail
@@ -153,8 +168,21 @@ class ConsoleReader:
         prefix = self.state_machine_arn.replace(":stateMachine:", ":execution:")
         return f"{prefix}:{name}"
 
-    def _progress(self, arn: str, status: str) -> dict[str, Any]:
+    def _progress(self, arn: str, status: str, name: str) -> dict[str, Any]:
         """History (redacted), current state, marks and the path of states entered."""
+        key = (status, self._version_of(name)) if self._version_of is not None else None
+        recent = self._recent.get(name)
+        if key is not None and recent is not None and recent[0] == key:
+            return recent[1]
+        progress = self._read_progress(arn, status)
+        if key is not None:
+            if status in _ENDED:
+                self._recent.pop(name, None)  # from now on read once, kept with the finished ones
+            else:
+                self._recent[name] = (key, progress)
+        return progress
+
+    def _read_progress(self, arn: str, status: str) -> dict[str, Any]:
         events = self.states.get_execution_history(executionArn=arn)["events"]
         history = []
         marks: dict[str, tuple[str, str]] = {}
