@@ -54,6 +54,7 @@ class Changes:
 
     def __init__(self) -> None:
         self.version = 0
+        self.shared = 0  # the version of the last change not tied to one execution (emails, API requests)
         self.closed = False
         self._of: dict[str, int] = {}
         self._condition = threading.Condition()
@@ -63,6 +64,8 @@ class Changes:
             self.version += 1
             if execution is not None:
                 self._of[execution] = self.version
+            else:
+                self.shared = self.version
             self._condition.notify_all()
 
     def of(self, execution: str) -> int:
@@ -126,6 +129,7 @@ class Console:
                     state_machine_arn=self.engine.state_machine_arn,
                     outbox=self.engine.outbox,
                     version_of=self.changes.of,
+                    shared_version=lambda: self.changes.shared,
                 )
             return self._reader
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from datetime import datetime
 from email import message_from_bytes, policy
 from html.parser import HTMLParser
@@ -19,7 +20,12 @@ from typing import Any, Callable
 from local.console.graph import flowchart
 from local.console.redact import Redactor
 
-LIST_LIMIT = 100
+LIST_LIMIT = 50
+# Histories read per list: a hundred executions running at once must not make one refresh a
+# hundred history reads; the rest follow at the next refreshes. A state read for the page less
+# than LIST_STALE_SECONDS ago is shown as it is (the next refresh brings the newer one).
+LIST_HISTORY_READS = 5
+LIST_STALE_SECONDS = 0.5
 EMAIL_NAME = re.compile(r"[A-Za-z0-9._@+-]{1,200}")
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 _ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -68,9 +74,11 @@ def votes_of(dynamodb: Any, table: str, execution: str) -> list[dict[str, Any]]:
 
 class ConsoleReader:
     def __init__(self, *, states: Any, dynamodb: Any, table: str, state_machine_arn: str, outbox: Path,
-                 version_of: Callable[[str], int] | None = None) -> None:
-        """version_of(name): a number that changes whenever the execution's history grows; with it,
-        a history is read once per change, however many times it is shown."""
+                 version_of: Callable[[str], int] | None = None, shared_version: Callable[[], int] | None = None,
+                 ) -> None:
+        """version_of(name): a number that changes whenever the execution's history grows;
+        shared_version(): one that changes with every email and every request to the API. With
+        them, a history and the votes are read once per change, however often they are shown."""
         self.states = states
         self.dynamodb = dynamodb
         self.table = table
@@ -78,38 +86,43 @@ class ConsoleReader:
         self.outbox = outbox
         self.redactor = Redactor()
         self._definition: dict[str, Any] | None = None
-        # Finished executions never change: their detail and their last state are read once.
+        # Finished executions never change: their detail is read once.
         self._ended: dict[str, dict[str, Any]] = {}
-        self._last_state: dict[tuple[str, str], str | None] = {}
         self._version_of = version_of
-        self._recent: dict[str, tuple[tuple[str, int], dict[str, Any]]] = {}
+        self._shared_version = shared_version
+        # Running executions: (version, progress, when read); a history is read once per change.
+        self._recent: dict[str, tuple[tuple[str, int], dict[str, Any], float]] = {}
+        self._votes: dict[str, tuple[tuple[int, int], list[dict[str, Any]]]] = {}
         self._emails: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     # -- the list ---------------------------------------------------------------------------
     def executions(self) -> dict[str, Any]:
+        """The newest executions; for the running ones, the state each one is in."""
         page = self.states.list_executions(stateMachineArn=self.state_machine_arn, maxResults=LIST_LIMIT)
-        rows = []
+        rows, reads, pending = [], 0, False
         for execution in page["executions"]:
-            name = execution["name"]
+            name, status = execution["name"], execution["status"]
             row = {
                 "name": name,
-                "status": execution["status"],
+                "status": status,
                 "startDate": _iso(execution.get("startDate")),
                 "stopDate": _iso(execution.get("stopDate")),
+                "current": None,
             }
-            key = (name, execution["status"])
-            if key not in self._last_state:
-                current = self._progress(execution["executionArn"], execution["status"], name)["current"]
-                if execution["status"] not in _ENDED:
-                    row["current"] = current
-                    rows.append(row)
-                    continue
-                self._last_state[key] = current
-            row["current"] = self._last_state[key]
+            if status == "RUNNING":
+                recent = self._recent.get(name)
+                if recent is not None and time.monotonic() - recent[2] < LIST_STALE_SECONDS:
+                    row["current"] = recent[1]["current"]  # read for the page a moment ago
+                elif reads < LIST_HISTORY_READS:
+                    reads += 1
+                    row["current"] = self._progress(execution["executionArn"], status, name)["current"]
+                else:  # at the next refresh; meanwhile the last state known, if any
+                    row["current"] = recent[1]["current"] if recent is not None else None
+                    pending = True
             rows.append(row)
         return {"stateMachine": self.state_machine_arn.rsplit(":", 1)[1], "executions": rows,
-                "more": "nextToken" in page}
+                "more": "nextToken" in page, "pending": pending}
 
     # -- one execution ------------------------------------------------------------------------
     def execution(self, name: str) -> dict[str, Any] | None:
@@ -145,8 +158,20 @@ class ConsoleReader:
                 self._ended[name] = detail
         detail = dict(detail)
         detail["emails"] = self.emails_of(name)
-        detail["votes"] = votes_of(self.dynamodb, self.table, name)
+        detail["votes"] = self._votes_of(name)
         return detail
+
+    def _votes_of(self, name: str) -> list[dict[str, Any]]:
+        """votes_of, read again only after the execution or a request to the API changed something."""
+        if self._version_of is None or self._shared_version is None:
+            return votes_of(self.dynamodb, self.table, name)
+        key = (self._version_of(name), self._shared_version())
+        cached = self._votes.get(name)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        votes = votes_of(self.dynamodb, self.table, name)
+        self._votes = {name: (key, votes)}  # the execution on screen
+        return votes
 
     def stop(self, name: str) -> dict[str, Any] | None:
         try:
@@ -179,7 +204,7 @@ class ConsoleReader:
             if status in _ENDED:
                 self._recent.pop(name, None)  # from now on read once, kept with the finished ones
             else:
-                self._recent[name] = (key, progress)
+                self._recent[name] = (key, progress, time.monotonic())
         return progress
 
     def _read_progress(self, arn: str, status: str) -> dict[str, Any]:

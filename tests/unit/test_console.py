@@ -2,6 +2,7 @@
 and the votes read from the callbacks table without the token."""
 
 import json
+import re
 
 import boto3
 import pytest
@@ -153,3 +154,15 @@ def test_votes_are_read_with_a_projection_that_never_includes_the_task_token():
     (request,) = recording.requests
     assert "taskToken" not in request["ExpressionAttributeNames"].values()
     assert "secret" not in json.dumps(votes)
+
+
+def test_the_graph_library_is_pinned_exactly_and_locked():
+    from pathlib import Path
+
+    console = Path(__file__).resolve().parents[2] / "local" / "console"
+    wanted = json.loads((console / "package.json").read_text())["dependencies"]
+    locked = json.loads((console / "package-lock.json").read_text())["packages"]
+    for name, version in wanted.items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} is not pinned to one version: {version}"
+        assert locked[f"node_modules/{name}"]["version"] == version
+        assert locked[f"node_modules/{name}"]["integrity"].startswith("sha512-")

@@ -36,11 +36,12 @@
     return el("span", { class: `badge ${kind}`, text });
   }
 
-  function time(iso, withDate = false) {
+  function time(iso, withDate = false, milliseconds = true) {
     if (!iso) return "";
     const date = new Date(iso);
     const options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
-    const clock = date.toLocaleTimeString([], options) + "." + String(date.getMilliseconds()).padStart(3, "0");
+    const fraction = milliseconds ? "." + String(date.getMilliseconds()).padStart(3, "0") : "";
+    const clock = date.toLocaleTimeString([], options) + fraction;
     return withDate ? `${date.toLocaleDateString()} ${clock}` : clock;
   }
 
@@ -75,7 +76,7 @@
           { href: `#/executions/${encodeURIComponent(execution.name)}`, "aria-current": current ? "page" : null },
           el("span", { class: "row-top" }, badge(execution.status), el("span", { class: "started", text: time(execution.startDate) })),
           el("span", { class: "name", text: execution.name }),
-          el("span", { class: "state", text: execution.current ? `state: ${execution.current}` : "" }),
+          el("span", { class: "state", text: execution.current ? `in ${execution.current}` : execution.stopDate ? `ended ${time(execution.stopDate)}` : "" }),
         );
         return el("li", { "data-name": execution.name, "data-status": execution.status }, link);
       }),
@@ -177,7 +178,7 @@
         el("td", { "data-label": "status", text: (vote.status || "").toLowerCase() }),
         el("td", { "data-label": "decision", text: vote.decision || "—" }),
         el("td", { "data-label": "comment", text: vote.comment || "—" }),
-        el("td", { "data-label": "decided", text: vote.decidedAt ? time(new Date(vote.decidedAt * 1000).toISOString(), true) : "—" }),
+        el("td", { "data-label": "decided", text: vote.decidedAt ? time(new Date(vote.decidedAt * 1000).toISOString(), true, false) : "—" }),
       ),
     );
     const head = el("tr", {}, ...["approver", "status", "decision", "comment", "decided"].map((name) => el("th", { scope: "col", text: name })));
@@ -258,6 +259,7 @@
     try {
       const list = await getJson(`${API}/executions`);
       renderList(list);
+      if (list.pending) setTimeout(refresh, 300); // the server reads a few histories per list
       if (view.selected) {
         const detail = await getJson(`${API}/executions/${encodeURIComponent(view.selected)}`);
         if (detail) renderExecution(detail);
