@@ -161,6 +161,7 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     assert "approved from the console" in page.inner_text("#output")
     assert service.status(approved)["status"] == "SUCCEEDED"
     shoot(page, "console-succeeded", DESKTOP)
+    shoot(page, "console-succeeded", PHONE)
 
     # Rejected: the path through NotifyFailure to Failed, with the error and its cause.
     rejected = start_from_form(page, "5", "6")

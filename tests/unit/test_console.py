@@ -166,3 +166,23 @@ def test_the_graph_library_is_pinned_exactly_and_locked():
         assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} is not pinned to one version: {version}"
         assert locked[f"node_modules/{name}"]["version"] == version
         assert locked[f"node_modules/{name}"]["integrity"].startswith("sha512-")
+
+
+def test_changes_wake_the_page_once_things_settle_and_tell_which_execution_changed():
+    from local.console.app import Changes
+
+    changes = Changes()
+    assert changes.settled_after(0, timeout=0.01) == 0  # nothing happened: the stream sends a keep-alive
+    changes.bump("run-1")
+    changes.bump(None)  # an email or a request to the API
+    changes.bump("run-2")
+    assert changes.settled_after(0, timeout=1) == 3
+    assert (changes.of("run-1"), changes.of("run-2"), changes.of("run-3"), changes.shared) == (1, 3, 0, 2)
+    # A closing server ends the streams that wait for the next change.
+    import threading
+
+    waiter = threading.Thread(target=changes.settled_after, args=(3, 600))
+    waiter.start()
+    changes.close()
+    waiter.join(timeout=60)
+    assert not waiter.is_alive()
