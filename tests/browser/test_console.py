@@ -149,6 +149,10 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     assert page.locator("#votes td", has_text="pending").count() == 1
     assert page.locator("#emails article h4").first.inner_text().startswith("Approval needed: 19 + 23")
     assert page.locator("#emails iframe").first.get_attribute("sandbox") == "allow-popups allow-popups-to-escape-sandbox"
+    scheduled = page.locator("#history details", has=page.locator("summary", has_text="TaskScheduled")).last
+    scheduled.locator("summary").focus()
+    page.keyboard.press("Enter")  # the event opens from the keyboard: its Parameters, token redacted
+    assert f'"taskToken": "{REDACTED}"' in scheduled.inner_text()
     shoot(page, "console-waiting", DESKTOP)
     shoot(page, "console-waiting", PHONE)
 
