@@ -30,6 +30,8 @@ MAX_DELAY_SECONDS = 0.5
 MIN_INTERVAL_SECONDS = 0.6
 KEEP_ALIVE_SECONDS = 15
 
+# Mermaid writes its styles inline into the SVG it draws: hence style-src 'unsafe-inline'; scripts
+# only from this server, no eval.
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; frame-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "

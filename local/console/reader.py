@@ -29,38 +29,55 @@ LIST_STALE_SECONDS = 0.5
 EMAIL_NAME = re.compile(r"[A-Za-z0-9._@+-]{1,200}")
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 _ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-_VOTE_ATTRIBUTES = ("kind", "status", "execution", "context", "approver", "decision", "comment", "decidedAt", "createdAt")
+_VOTE_ATTRIBUTES = (
+    "id", "kind", "status", "execution", "context", "approver", "decision", "comment", "decidedAt", "createdAt",
+)
+_LINK_ID = re.compile(r"[?&]id=([A-Za-z0-9_-]{16,})")
 
 
-def votes_of(dynamodb: Any, table: str, execution: str) -> list[dict[str, Any]]:
+def votes_of(dynamodb: Any, table: str, execution: str, ids: list[str] | None = None) -> list[dict[str, Any]]:
     """The approval records of one execution, with whatever decision fields they carry.
 
-    The projection names what may be read; the task token is never among it.
+    ids: the records' ids when known (the approval emails' links carry them): read with
+    BatchGetItem, whatever the table's size; without them a Scan finds the records. Either way
+    the projection names what may be read, and the task token is never among it.
     """
     from boto3.dynamodb.types import TypeDeserializer
 
     names = {f"#a{index}": name for index, name in enumerate(_VOTE_ATTRIBUTES)}
-    arguments: dict[str, Any] = {
-        "TableName": table,
-        "ProjectionExpression": ", ".join(names),
-        "FilterExpression": "#a0 = :kind AND #a2 = :execution",
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": {":kind": {"S": "approval"}, ":execution": {"S": execution}},
-    }
+    projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
     items: list[dict[str, Any]] = []
-    while True:
-        page = dynamodb.scan(**arguments)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            break
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    if ids:
+        for start in range(0, len(ids), 100):  # BatchGetItem reads up to 100 keys at a time
+            request: dict[str, Any] = {table: {"Keys": [{"id": {"S": key}} for key in ids[start:start + 100]],
+                                               **projection}}
+            while request:
+                answer = dynamodb.batch_get_item(RequestItems=request)
+                items.extend(answer["Responses"].get(table, []))
+                request = answer.get("UnprocessedKeys") or {}
+    else:
+        arguments: dict[str, Any] = {
+            "TableName": table,
+            "FilterExpression": "#a1 = :kind AND #a3 = :execution",
+            "ExpressionAttributeValues": {":kind": {"S": "approval"}, ":execution": {"S": execution}},
+            **projection,
+        }
+        while True:
+            page = dynamodb.scan(**arguments)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     deserializer = TypeDeserializer()
     votes = []
     for item in items:
         record = {key: _plain(deserializer.deserialize(value)) for key, value in item.items()}
+        if record.get("kind") != "approval" or record.get("execution") != execution:
+            continue
         context = record.get("context") or {}
         votes.append(
             {
+                "id": record["id"],
                 "approver": record.get("approver") or context.get("approver") or "",
                 "status": record.get("status", ""),
                 "decision": record.get("decision"),
@@ -93,7 +110,7 @@ class ConsoleReader:
         # Running executions: (version, progress, when read); a history is read once per change.
         self._recent: dict[str, tuple[tuple[str, int], dict[str, Any], float]] = {}
         self._votes: dict[str, tuple[tuple[int, int], list[dict[str, Any]]]] = {}
-        self._emails: dict[str, dict[str, Any]] = {}
+        self._emails: dict[str, tuple[int, dict[str, Any]]] = {}  # file name -> (size read, email)
         self._lock = threading.Lock()
 
     # -- the list ---------------------------------------------------------------------------
@@ -158,18 +175,20 @@ class ConsoleReader:
                 self._ended[name] = detail
         detail = dict(detail)
         detail["emails"] = self.emails_of(name)
-        detail["votes"] = self._votes_of(name)
+        detail["votes"] = [{key: value for key, value in vote.items() if key != "id"} for vote in self._votes_of(name)]
         return detail
 
     def _votes_of(self, name: str) -> list[dict[str, Any]]:
-        """votes_of, read again only after the execution or a request to the API changed something."""
+        """votes_of, read again only after the execution or a request to the API changed something,
+        by the ids its emails' links carry (a Scan only while it has none)."""
         if self._version_of is None or self._shared_version is None:
             return votes_of(self.dynamodb, self.table, name)
         key = (self._version_of(name), self._shared_version())
         cached = self._votes.get(name)
         if cached is not None and cached[0] == key:
             return cached[1]
-        votes = votes_of(self.dynamodb, self.table, name)
+        ids = sorted({found for email in self._emails_with_text(name) for found in _LINK_ID.findall(email["text"])})
+        votes = votes_of(self.dynamodb, self.table, name, ids or None)
         self._votes = {name: (key, votes)}  # the execution on screen
         return votes
 
@@ -271,8 +290,10 @@ class ConsoleReader:
 
     # -- emails -------------------------------------------------------------------------------
     def emails_of(self, execution: str) -> list[dict[str, Any]]:
-        found = [email for email in self._all_emails() if execution in email["text"]]
-        return [{key: value for key, value in email.items() if key != "text"} for email in found]
+        return [{key: value for key, value in email.items() if key != "text"} for email in self._emails_with_text(execution)]
+
+    def _emails_with_text(self, execution: str) -> list[dict[str, Any]]:
+        return [email for email in self._all_emails() if execution in email["text"]]
 
     def email_html(self, email_id: str) -> str | None:
         """The HTML part of one outbox email (its id is its file name, without .eml)."""
@@ -297,12 +318,17 @@ class ConsoleReader:
             return []
         with self._lock:
             for path in paths:
-                if path.stem in self._emails:
+                try:
+                    size = path.stat().st_size
+                except OSError:
                     continue
-                email = _read_email(path)
+                known = self._emails.get(path.stem)
+                if known is not None and known[0] == size:
+                    continue
+                email = _read_email(path)  # read again while it grows: the engine may still be writing it
                 if email is not None:
-                    self._emails[path.stem] = email
-            return [self._emails[path.stem] for path in paths if path.stem in self._emails]
+                    self._emails[path.stem] = (size, email)
+            return [self._emails[path.stem][1] for path in paths if path.stem in self._emails]
 
 
 def _read_email(path: Path) -> dict[str, Any] | None:

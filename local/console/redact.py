@@ -17,7 +17,9 @@ REDACTED = "[task token redacted]"
 _KEY = re.compile(r"^task_?token$", re.IGNORECASE)
 # "taskToken": "…", taskToken=…, \"taskToken\": \"…\" in free text (error causes, messages).
 _IN_TEXT = re.compile(r"""(task_?token\\*["']?\s*[:=]\s*\\*["']?)([^"'\\\s,}&]+)""", re.IGNORECASE)
-_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_.:-]{16,}")
+# Where a remembered token could stand: runs of the characters tokens are made of (an ARN's or a
+# URL's separators end a run, so a token inside one is found whole).
+_CANDIDATE = re.compile(r"[A-Za-z0-9+_-]{16,}")
 
 
 class Redactor:
@@ -80,10 +82,4 @@ class Redactor:
         if not seen:
             return text
 
-        def replace(match: re.Match[str]) -> str:
-            candidate = match.group(0)
-            if candidate in seen:
-                return REDACTED
-            return "".join(REDACTED if part in seen else part for part in re.split(r"([:=/.])", candidate))
-
-        return _CANDIDATE.sub(replace, text)
+        return _CANDIDATE.sub(lambda match: REDACTED if match.group(0) in seen else match.group(0), text)
