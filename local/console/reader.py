@@ -175,12 +175,12 @@ class ConsoleReader:
                 self._ended[name] = detail
         detail = dict(detail)
         detail["emails"] = self.emails_of(name)
-        detail["votes"] = [{key: value for key, value in vote.items() if key != "id"} for vote in self._votes_of(name)]
+        detail["votes"] = [{key: value for key, value in vote.items() if key != "id"} for vote in self._votes_of(name, status)]
         return detail
 
-    def _votes_of(self, name: str) -> list[dict[str, Any]]:
+    def _votes_of(self, name: str, status: str) -> list[dict[str, Any]]:
         """votes_of, read again only after the execution or a request to the API changed something,
-        by the ids its emails' links carry (a Scan only while it has none)."""
+        by the ids its emails' links carry (a Scan only for a finished execution without any)."""
         if self._version_of is None or self._shared_version is None:
             return votes_of(self.dynamodb, self.table, name)
         key = (self._version_of(name), self._shared_version())
@@ -188,7 +188,10 @@ class ConsoleReader:
         if cached is not None and cached[0] == key:
             return cached[1]
         ids = sorted({found for email in self._emails_with_text(name) for found in _LINK_ID.findall(email["text"])})
-        votes = votes_of(self.dynamodb, self.table, name, ids or None)
+        if ids or status in _ENDED:
+            votes = votes_of(self.dynamodb, self.table, name, ids or None)
+        else:
+            votes = []  # an approval is registered just before its email is sent: none yet
         self._votes = {name: (key, votes)}  # the execution on screen
         return votes
 

@@ -257,14 +257,15 @@
     }
     refreshing = true;
     try {
-      const list = await getJson(`${API}/executions`);
-      renderList(list);
-      if (list.pending) setTimeout(refresh, 300); // the server reads a few histories per list
+      // The execution first: the list then reuses the history the server has just read.
       if (view.selected) {
         const detail = await getJson(`${API}/executions/${encodeURIComponent(view.selected)}`);
         if (detail) renderExecution(detail);
         else showPlaceholder(`No execution named ${view.selected}.`);
       }
+      const list = await getJson(`${API}/executions`);
+      renderList(list);
+      if (list.pending) setTimeout(refresh, 300); // the server reads a few histories per list
     } catch (error) {
       $("live").textContent = "the local server does not answer";
       $("live").className = "live down";
