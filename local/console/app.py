@@ -7,6 +7,7 @@ button's POST. Every body passes the token redactor last.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -145,6 +146,10 @@ class Console:
             # Another name for this machine (DNS rebinding) gets nothing: the console shows live links.
             return answer(421, _JSON, _message(f"The console answers on http://127.0.0.1 only, not {host or '?'}."))
         relative = path[len(PREFIX):] if path.startswith(PREFIX) else ""
+        if relative.startswith("static/") and method in ("GET", "HEAD"):
+            # The console's own files, read once: nothing of the workflow is in them.
+            return self._static(lambda status, extra, body: handler._answer(status, {**_BASE_HEADERS, **extra}, body),
+                                relative[len("static/"):])
         if method == "POST":
             found = _EXECUTION.fullmatch(relative)
             if not found or not found.group(2):
@@ -161,9 +166,7 @@ class Console:
             return answer(405, {**_JSON, "Allow": "GET, HEAD"}, _message(f"{method} is not supported here."))
         if path == "/":
             return answer(200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_POLICY,
-                                "X-Frame-Options": "DENY"}, (STATIC / "index.html").read_bytes())
-        if relative.startswith("static/"):
-            return self._static(answer, relative[len("static/"):])
+                                "X-Frame-Options": "DENY"}, _file(STATIC / "index.html"))
         if relative == "api/events":
             return self._events(handler)
         if relative == "api/executions":
@@ -200,7 +203,7 @@ class Console:
             body = b"window.mermaid = undefined;"
             return answer(200, {"Content-Type": content_type, "Cache-Control": "no-store"}, body)
         caching = "max-age=3600" if name == "mermaid.js" else "no-cache"
-        return answer(200, {"Content-Type": content_type, "Cache-Control": caching}, path.read_bytes())
+        return answer(200, {"Content-Type": content_type, "Cache-Control": caching}, _file(path))
 
     def _events(self, handler: Any) -> None:
         """Server-sent events: the version number whenever something the console shows changed."""
@@ -236,6 +239,11 @@ _BASE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+
+
+@functools.lru_cache(maxsize=8)
+def _file(path: Path) -> bytes:
+    return path.read_bytes()
 
 
 def _message(text: str) -> bytes:

@@ -7,6 +7,7 @@ Every request the page makes stays on 127.0.0.1, and no console response carries
 Screenshots at 1280 and 390 px go to test-artifacts/.
 """
 
+import os
 import re
 import time
 from urllib.parse import urlsplit
@@ -34,7 +35,7 @@ def service(tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM or not __import__("os").path.exists(CHROMIUM):
+    if not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
