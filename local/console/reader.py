@@ -8,11 +8,12 @@ outbox; votes from the callbacks table, with a projection that never includes th
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
 from datetime import datetime
-from email import message_from_bytes, policy
+from email import errors, message_from_bytes, policy
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Callable
@@ -20,7 +21,7 @@ from typing import Any, Callable
 from local.console.graph import flowchart
 from local.console.redact import Redactor
 
-LIST_LIMIT = 50
+LIST_LIMIT = 30
 # Histories read per list: a hundred executions running at once must not make one refresh a
 # hundred history reads; the rest follow at the next refreshes. A state read for the page less
 # than LIST_STALE_SECONDS ago is shown as it is (the next refresh brings the newer one).
@@ -32,6 +33,7 @@ _ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _VOTE_ATTRIBUTES = (
     "id", "kind", "status", "execution", "context", "approver", "decision", "comment", "decidedAt", "createdAt",
 )
+_UNFINISHED = (errors.CloseBoundaryNotFoundDefect, errors.StartBoundaryNotFoundDefect, errors.MultipartInvariantViolationDefect)
 _LINK_ID = re.compile(r"[?&]id=([A-Za-z0-9_-]{16,})")
 
 
@@ -110,7 +112,7 @@ class ConsoleReader:
         # Running executions: (version, progress, when read); a history is read once per change.
         self._recent: dict[str, tuple[tuple[str, int], dict[str, Any], float]] = {}
         self._votes: dict[str, tuple[tuple[int, int], list[dict[str, Any]]]] = {}
-        self._emails: dict[str, tuple[int, dict[str, Any]]] = {}  # file name -> (size read, email)
+        self._emails: dict[str, dict[str, Any]] = {}  # file name -> email, once complete
         self._lock = threading.Lock()
 
     # -- the list ---------------------------------------------------------------------------
@@ -174,11 +176,13 @@ class ConsoleReader:
             if status in _ENDED:
                 self._ended[name] = detail
         detail = dict(detail)
-        detail["emails"] = self.emails_of(name)
-        detail["votes"] = [{key: value for key, value in vote.items() if key != "id"} for vote in self._votes_of(name, status)]
+        emails = self._emails_with_text(name)
+        detail["emails"] = [{key: value for key, value in email.items() if key != "text"} for email in emails]
+        votes = self._votes_of(name, status, emails)
+        detail["votes"] = [{key: value for key, value in vote.items() if key != "id"} for vote in votes]
         return detail
 
-    def _votes_of(self, name: str, status: str) -> list[dict[str, Any]]:
+    def _votes_of(self, name: str, status: str, emails: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """votes_of, read again only after the execution or a request to the API changed something,
         by the ids its emails' links carry (a Scan only for a finished execution without any)."""
         if self._version_of is None or self._shared_version is None:
@@ -187,7 +191,7 @@ class ConsoleReader:
         cached = self._votes.get(name)
         if cached is not None and cached[0] == key:
             return cached[1]
-        ids = sorted({found for email in self._emails_with_text(name) for found in _LINK_ID.findall(email["text"])})
+        ids = sorted({found for email in emails for found in _LINK_ID.findall(email["text"])})
         if ids or status in _ENDED:
             votes = votes_of(self.dynamodb, self.table, name, ids or None)
         else:
@@ -292,9 +296,6 @@ class ConsoleReader:
         }
 
     # -- emails -------------------------------------------------------------------------------
-    def emails_of(self, execution: str) -> list[dict[str, Any]]:
-        return [{key: value for key, value in email.items() if key != "text"} for email in self._emails_with_text(execution)]
-
     def _emails_with_text(self, execution: str) -> list[dict[str, Any]]:
         return [email for email in self._all_emails() if execution in email["text"]]
 
@@ -316,27 +317,24 @@ class ConsoleReader:
 
     def _all_emails(self) -> list[dict[str, Any]]:
         try:
-            paths = sorted(self.outbox.glob("*.eml"))
+            names = sorted(name for name in os.listdir(self.outbox) if name.endswith(".eml"))
         except OSError:
             return []
         with self._lock:
-            for path in paths:
-                try:
-                    size = path.stat().st_size
-                except OSError:
-                    continue
-                known = self._emails.get(path.stem)
-                if known is not None and known[0] == size:
-                    continue
-                email = _read_email(path)  # read again while it grows: the engine may still be writing it
-                if email is not None:
-                    self._emails[path.stem] = (size, email)
-            return [self._emails[path.stem][1] for path in paths if path.stem in self._emails]
+            for name in names:
+                if name not in self._emails:
+                    email = _read_email(self.outbox / name)
+                    if email is not None:
+                        self._emails[name] = email
+            return [self._emails[name] for name in names if name in self._emails]
 
 
 def _read_email(path: Path) -> dict[str, Any] | None:
+    """An outbox email as the console shows it; None while the engine is still writing it."""
     try:
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if any(isinstance(defect, _UNFINISHED) for part in message.walk() for defect in part.defects):
+            return None
         plain = message.get_body(preferencelist=("plain",))
         html = message.get_body(preferencelist=("html",))
         text = plain.get_content() if plain is not None else ""
@@ -344,7 +342,7 @@ def _read_email(path: Path) -> dict[str, Any] | None:
     except (OSError, LookupError, ValueError):
         return None
     if not text and not hrefs:
-        return None  # still being written: read again next time
+        return None
     links = list(dict.fromkeys(_LINK.findall(text) + hrefs))
     return {
         "id": path.stem,

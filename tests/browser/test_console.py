@@ -147,8 +147,9 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     assert "◐ waiting" in node(page, "waiting", "Approval").text_content()
     for state in ("Validate", "IsInputValid", "Calculate"):
         assert "✓ passed" in node(page, "passed", state).text_content()
+    page.locator("#votes td", has_text="pending").wait_for()  # the approval is registered, then emailed
+    page.locator("#emails article h4", has_text="Approval needed: 19 + 23").wait_for()
     assert page.locator("#votes td", has_text="pending").count() == 1
-    assert page.locator("#emails article h4").first.inner_text().startswith("Approval needed: 19 + 23")
     assert page.locator("#emails iframe").first.get_attribute("sandbox") == "allow-popups allow-popups-to-escape-sandbox"
     scheduled = page.locator("#history details", has=page.locator("summary", has_text="TaskScheduled")).last
     scheduled.locator("summary").focus()
@@ -162,7 +163,7 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     page.locator("#execution-status", has_text="succeeded").wait_for()
     assert page.evaluate("window.notReloaded") is True, "the page reloaded"
     node(page, "passed", "Finalize").wait_for()
-    assert page.locator("#votes td", has_text="approved from the console").count() == 1
+    page.locator("#votes td", has_text="approved from the console").wait_for()
     assert "approved from the console" in page.inner_text("#output")
     assert service.status(approved)["status"] == "SUCCEEDED"
     shoot(page, "console-succeeded", DESKTOP)
@@ -179,7 +180,7 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     assert "✗ failed: ApprovalRejected" in node(page, "failed", "Failed").text_content()
     assert page.inner_text("#failure-error") == "ApprovalRejected"
     assert "not this one" in page.inner_text("#failure-cause")
-    assert page.locator("#emails article h4", has_text="Workflow failed: ApprovalRejected").count() == 1
+    page.locator("#emails article h4", has_text="Workflow failed: ApprovalRejected").wait_for()
     assert page.locator("#history li.bad", has_text="ExecutionFailed").count() == 1
     assert page.evaluate("window.notReloaded") is True, "the page reloaded"
     assert service.status(rejected)["error"] == "ApprovalRejected"
