@@ -28,7 +28,7 @@ PREFIX = "/_console/"
 # them, and a busy engine is read at a bounded rate. A change shows within a second.
 QUIET_SECONDS = 0.1
 MAX_DELAY_SECONDS = 0.5
-MIN_INTERVAL_SECONDS = 0.6
+MIN_INTERVAL_SECONDS = 0.75
 KEEP_ALIVE_SECONDS = 15
 
 # Mermaid writes its styles inline into the SVG it draws: hence style-src 'unsafe-inline'; scripts
@@ -177,7 +177,7 @@ class Console:
             detail = self.reader().execution(name) if _NAME.fullmatch(name) else None
             if detail is None:
                 return answer(404, _JSON, _message(f"No execution named {name}."))
-            return answer(200, _JSON, _dump(detail))
+            return answer(200, _JSON, detail)
         if relative.startswith("emails/"):
             html = self.reader().email_html(unquote(relative[len("emails/"):]))
             if html is None:

@@ -105,8 +105,8 @@ class ConsoleReader:
         self.outbox = outbox
         self.redactor = Redactor()
         self._definition: dict[str, Any] | None = None
-        # Finished executions never change: their detail is read once.
-        self._ended: dict[str, dict[str, Any]] = {}
+        # Finished executions never change: their detail is read once (status, JSON).
+        self._ended: dict[str, tuple[str, str]] = {}
         self._version_of = version_of
         self._shared_version = shared_version
         # Running executions: (version, progress, when read); a history is read once per change.
@@ -144,7 +144,8 @@ class ConsoleReader:
                 "more": "nextToken" in page, "pending": pending}
 
     # -- one execution ------------------------------------------------------------------------
-    def execution(self, name: str) -> dict[str, Any] | None:
+    def execution(self, name: str) -> bytes | None:
+        """One execution as the page shows it, JSON-encoded."""
         arn = self._execution_arn(name)
         try:
             described = self.states.describe_execution(executionArn=arn)
@@ -152,35 +153,39 @@ class ConsoleReader:
             return None
         status = described["status"]
         cached = self._ended.get(name)
-        if cached is not None and cached["status"] == status:
-            detail = dict(cached)
+        if cached is not None and cached[0] == status:
+            fixed = cached[1]
         else:
             progress = self._progress(arn, status, name)
-            detail = progress.get("detail")
-        if detail is None:
-            detail = {
-                "name": name,
-                "status": status,
-                "startDate": _iso(described.get("startDate")),
-                "stopDate": _iso(described.get("stopDate")),
-                "input": self.redactor.json_text(described.get("input")),
-                "output": self.redactor.json_text(described.get("output")),
-                "error": described.get("error"),
-                "cause": self.redactor.json_text(described.get("cause")) if described.get("cause") else None,
-                "current": progress["current"],
-                "marks": {state: {"mark": mark, "detail": text} for state, (mark, text) in progress["marks"].items()},
-                "graph": flowchart(self.definition(), progress["marks"], progress["path"], status == "SUCCEEDED"),
-                "history": progress["history"],
-            }
-            progress["detail"] = detail
-            if status in _ENDED:
-                self._ended[name] = detail
-        detail = dict(detail)
+            fixed = progress.get("detail")
+            if fixed is None:
+                fixed = _json({
+                    "name": name,
+                    "status": status,
+                    "startDate": _iso(described.get("startDate")),
+                    "stopDate": _iso(described.get("stopDate")),
+                    "input": self.redactor.json_text(described.get("input")),
+                    "output": self.redactor.json_text(described.get("output")),
+                    "error": described.get("error"),
+                    "cause": self.redactor.json_text(described.get("cause")) if described.get("cause") else None,
+                    "current": progress["current"],
+                    "marks": {state: {"mark": mark, "detail": text} for state, (mark, text) in progress["marks"].items()},
+                    "graph": flowchart(self.definition(), progress["marks"], progress["path"], status == "SUCCEEDED"),
+                    "history": progress["history"],
+                })
+                progress["detail"] = fixed
+                for key in ("history", "marks", "path"):  # all in the text now
+                    progress.pop(key)
+                if status in _ENDED:
+                    # Kept as text: one object per execution, not hundreds for the garbage collector to walk.
+                    self._ended[name] = (status, fixed)
         emails = self._emails_with_text(name)
-        detail["emails"] = [{key: value for key, value in email.items() if key != "text"} for email in emails]
         votes = self._votes_of(name, status, emails)
-        detail["votes"] = [{key: value for key, value in vote.items() if key != "id"} for vote in votes]
-        return detail
+        changing = {
+            "emails": [{key: value for key, value in email.items() if key != "text"} for email in emails],
+            "votes": [{key: value for key, value in vote.items() if key != "id"} for vote in votes],
+        }
+        return (_json(changing)[:-1] + ", " + fixed[1:]).encode("utf-8")
 
     def _votes_of(self, name: str, status: str, emails: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """votes_of, read again only after the execution or a request to the API changed something,
@@ -398,6 +403,10 @@ def _find_state(machine: dict[str, Any], name: str) -> dict[str, Any] | None:
             if found is not None:
                 return found
     return None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _iso(value: Any) -> str | None:
