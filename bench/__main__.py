@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(FAKE_AWS)
     sys.path.insert(0, str(ROOT))
 
-    from bench import coldstart, latency, machine, package, report, suite
+    from bench import coldstart, console, latency, machine, package, report, suite
 
     results: dict[str, Any] = {"started": time.time()}
     begun = time.perf_counter()
@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
            lambda: run_json_module("bench.inproc", ["--profile-runs", str(args.profile_runs)], timeout=600))
     _phase(results, "latency", f"4. local engine speed ({args.runs} runs, {args.concurrent} concurrent)",
            lambda: latency.measure(args.runs, args.warmup, args.concurrent, args.workers))
+    _phase(results, "console", f"4. local console open vs closed ({args.runs} + {args.runs} runs)",
+           lambda: console.measure(args.runs, args.warmup))
     _phase(results, "bare", "4. reference: bare moto",
            lambda: run_json_module("bench.bare", ["--runs", str(args.runs), "--warmup", str(args.warmup),
                                                   "--concurrent", str(args.concurrent), "--workers", str(args.workers)],

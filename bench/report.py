@@ -6,6 +6,7 @@ import math
 import time
 from typing import Any
 
+from bench import console
 from bench.common import median, mib, ms, percentile, ratio, verdict
 
 # Prices (us-east-1, on demand). Step Functions Standard bills state transitions; Lambda bills
@@ -74,6 +75,7 @@ def build(results: dict[str, Any], args: Any) -> tuple[str, Verdicts]:
     _package(body.append, results.get("package"), verdicts)
     _cost(body.append, results.get("inproc"), verdicts)
     _speed(body.append, results.get("latency"), results.get("bare"), results.get("inproc"), verdicts)
+    console.section(body.append, results.get("console"), verdicts)
     _suite(body.append, results.get("suite"))
     _profile(body.append, results.get("inproc"))
     add("## Targets")

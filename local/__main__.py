@@ -11,6 +11,7 @@ from pathlib import Path
 
 from functions.common.approval_policy import ApprovalPolicy
 from local.config import ConfigError, load_service
+from local.console.app import Console
 from local.engine import LocalEngine
 from local.front import make_server, serve_in_thread
 
@@ -31,6 +32,7 @@ def main() -> int:
         console(f"Configuration refused: {error}")
         return 2
     base_url = engine.api_base_url
+    web_console = Console(engine, port)
     try:
         server = make_server(
             host,
@@ -41,6 +43,7 @@ def main() -> int:
             service.stage,
             report=console,
             resources=service.resources,
+            console=web_console,
         )
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
@@ -55,6 +58,7 @@ def main() -> int:
     policy = ApprovalPolicy.from_config(service.stage_config)
     console(f"approval workflow running locally at {base_url}  (approval deadline {policy.timeout_seconds} s)")
     console(f"approvers: {', '.join(policy.approvers)}; {policy.describe()}")
+    console(f"console: open {base_url}/ to watch every execution on its graph")
     console(f"emails are written to {outbox}")
     for route in service.routes:
         console(f"  {route.method:4} {base_url}{route.path}")
@@ -62,6 +66,7 @@ def main() -> int:
     console("Ctrl-C stops it.")
     stop.wait()
     console("stopping")
+    web_console.changes.close()
     server.shutdown()
     server.server_close()
     engine.stop()

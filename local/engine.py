@@ -44,6 +44,8 @@ class LocalEngine:
         # LOCAL_FUNCTION_DELAY=followUp:2 makes the state machine's calls of a function start 2 s
         # late, as a slow cold start would: to rehearse what lands meanwhile (a vote between waits).
         self._delays = _delays(os.environ.get("LOCAL_FUNCTION_DELAY", ""), service.functions)
+        # Told of every execution event (with the execution's name) and every email (the local console listens).
+        self.observers: list[Callable[[str | None], None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -197,6 +199,7 @@ class LocalEngine:
         self.console(f"  email to {message['To']}: {message['Subject']}  ({path})")
         for link in links:
             self.console(f"    {link}")
+        self._changed(None)
 
     def execution_event(self, execution: str, event_type: str, details: dict[str, Any]) -> None:
         if event_type.endswith("StateEntered"):
@@ -206,6 +209,11 @@ class LocalEngine:
         elif event_type in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             status = event_type.removeprefix("Execution").upper()
             self.console(f"[{execution}] {status} {details.get('error') or ''}".rstrip())
+        self._changed(execution)
+
+    def _changed(self, execution: str | None) -> None:
+        for observer in self.observers:
+            observer(execution)
 
 
 def _delays(setting: str, functions: Any) -> dict[str, float]:

@@ -45,9 +45,13 @@ def make_server(
     stage: str,
     report: Callable[[str], None] = print,
     resources: dict[str, Any] | None = None,
+    console: Any = None,
 ) -> ThreadingHTTPServer:
-    """`resources`: serverless.yml's CloudFormation resources, for the stack's own gateway responses."""
+    """`resources`: serverless.yml's CloudFormation resources, for the stack's own gateway responses.
+    `console`: the local console (local/console), served at / and /_console/ next to the API."""
     compiled = [Route(route) for route in routes]
+    if console is not None:
+        console.check_routes([route.path for route in routes])
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -80,6 +84,15 @@ def make_server(
                 return self._json(413, "Request too large.")
             body = self.rfile.read(length) if length else b""
             path = "/" + url.path.strip("/") if url.path.strip("/") else "/"
+            if console is not None and console.owns(url.path):
+                return console.serve(self, self.command, url.path, self.headers)
+            try:
+                self._route(url, path, body)
+            finally:
+                if console is not None and self.command not in ("GET", "HEAD", "OPTIONS"):
+                    console.changes.bump()  # a vote or a callback may change what the console shows
+
+        def _route(self, url: Any, path: str, body: bytes) -> None:
             for route in compiled:
                 parameters = route.match(path)
                 if parameters is None or route.spec.method != self.command:

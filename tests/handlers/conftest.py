@@ -13,6 +13,7 @@ import pytest
 
 from local.apigw import proxy_event, response_parts
 from local.config import load_service
+from local.console.app import Console
 from local.engine import LocalEngine
 from local.front import make_server, serve_in_thread
 from tests.workflow.conftest import free_port
@@ -79,7 +80,7 @@ def harness(tmp_path_factory):
     lines: list[str] = []
     engine = LocalEngine(service, api_base_url=f"http://127.0.0.1:{port}", outbox=outbox, console=lines.append)
     server = make_server("127.0.0.1", port, service.routes, engine.invoke, engine.start_execution, "local",
-                         report=lines.append, resources=service.resources)
+                         report=lines.append, resources=service.resources, console=Console(engine, port))
     engine.start()
     serve_in_thread(server)
     yield Harness(engine, outbox, lines)

@@ -1,17 +1,50 @@
 """Complete runs (approve, reject, timeout, invalid input), with everything they produce captured:
 log lines, console lines, emails (requests, reminders, escalation, failures), HTTP responses and
-URLs. No task token may appear in any of it."""
+URLs, and every answer of the local console read all along the runs. No task token may appear in
+any of it."""
 
 import json
 import logging
+import threading
 import time
 
 import boto3
 import requests
 
+from local.console.redact import REDACTED
 from tests.handlers.conftest import APPROVAL_TIMEOUT
 
 TABLE = "approval-workflow-local-callbacks"
+
+
+class ConsoleReader(threading.Thread):
+    """Reads every page of the local console, again and again, while the runs go on."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.answers: list[str] = []
+        self.details: set[str] = set()
+        self.stopping = threading.Event()
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        answer = requests.get(f"{self.url}{path}", timeout=30, **kwargs)
+        self.answers.append(answer.text if not kwargs.get("stream") else answer.raw.read(64).decode())
+        self.answers.extend(f"{key}: {value}" for key, value in answer.headers.items())
+        return answer
+
+    def run(self) -> None:
+        for path in ("/", "/_console/static/console.js", "/_console/static/console.css"):
+            self.get(path)
+        self.get("/_console/api/events", stream=True).close()
+        while not self.stopping.is_set():
+            for execution in self.get("/_console/api/executions").json()["executions"]:
+                detail = self.get(f"/_console/api/executions/{execution['name']}")
+                assert detail.status_code == 200, detail.text
+                self.details.add(execution["name"])
+                for email in detail.json()["emails"]:
+                    self.get(f"/_console/emails/{email['id']}")
+            time.sleep(0.05)
 
 
 def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, caplog):
@@ -35,6 +68,8 @@ def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, 
         fetch("GET", f"{harness.url}/{action}?id={callback_id}")
         fetch("POST", f"{harness.url}/{action}", data={"id": callback_id, "comment": comment})
 
+    console = ConsoleReader(harness.url)
+    console.start()
     approved, rejected, ignored = start(1, 2), start(3, 4), start(5, 6)
     decide(approved, "approve", "fine")
     decide(rejected, "reject", "not fine")
@@ -52,6 +87,10 @@ def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, 
         name = arn.rsplit(":", 1)[1]
         fetch("GET", f"{harness.url}/executions/{name}")
 
+    time.sleep(0.5)  # one more round of the console after the last answers
+    console.stopping.set()
+    console.join(timeout=30)
+    assert {arn.rsplit(":", 1)[1] for arn in outcomes} <= console.details
     captured = capfd.readouterr()
     log_records = "\n".join(record.getMessage() for record in caplog.records)
     tokens = set()
@@ -70,12 +109,14 @@ def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, 
         "console": "\n".join(harness.console),
         "emails": "\n".join(emails),
         "HTTP responses and URLs": "\n".join(seen),
+        "local console": "\n".join(console.answers),
         "execution outputs": "\n".join(str(o.get("output", "")) + str(o.get("cause", "")) for o in outcomes.values()),
     }
     assert all(produced.values()), [name for name, text in produced.items() if not text]
     for where, text in produced.items():
         leaked = [token for token in tokens if token in text]
         assert not leaked, f"{len(leaked)} task token(s) found in {where}"
+    assert REDACTED in "\n".join(console.answers), "the console never showed a (redacted) task token parameter"
 
 
 def issued_tokens(sfn, arn: str) -> set[str]:

@@ -236,7 +236,11 @@ CASES = [
     Case("double-GET", "GET", "/double", 404),
     Case("double-PATCH", "PATCH", "/double", 404, headers=dict(JSON), body=b'{"value": 21}'),
     # ---- no such route ----------------------------------------------------------------------------
-    Case("root-GET", "GET", "/", 404),
+    Case("root-POST", "POST", "/", 404, headers=dict(JSON), body=b'{"x": 1, "y": 2}'),  # GET / is the console
+    Case("console-unknown-path", "GET", "/_console/admin", 404),
+    Case("console-traversal", "GET", "/_console/static/..%2F..%2Fapp.py", 404),
+    Case("console-email-traversal", "GET", "/_console/emails/..%2F..%2Fserverless.yml", 404),
+    Case("console-stop-without-json", "POST", "/_console/api/executions/x/stop", 403, headers=dict(FORM), body=b"a=1"),
     Case("unknown-path", "GET", "/admin", 404),
     Case("unknown-path-traversal", "GET", "/..%2F..%2Fetc%2Fpasswd", 404),
     Case("unknown-path-NUL", "POST", "/start%00", 404, headers=dict(JSON), body=b'{"x": 1, "y": 2}'),

@@ -1,0 +1,270 @@
+"""The console's HTTP side, served by the local front on the API's port: `GET /` and `/_console/…`.
+
+Pages and JSON for the browser, a server-sent event stream that says "something changed"
+(the page then reads what it shows), the emails' HTML for sandboxed frames, and the Stop
+button's POST. Every body passes the token redactor last.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import unquote
+
+from local.console.reader import ConsoleReader
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+MERMAID = HERE / "node_modules" / "@mermaid-js" / "tiny" / "dist" / "mermaid.tiny.js"
+PREFIX = "/_console/"
+
+# Changes are announced once things settle (or at the latest after MAX_DELAY), and at most once
+# per MIN_INTERVAL: the page reads between bursts of the workflow's events rather than during
+# them, and a busy engine is read at a bounded rate. A change shows within a second.
+QUIET_SECONDS = 0.1
+MAX_DELAY_SECONDS = 0.5
+MIN_INTERVAL_SECONDS = 0.75
+KEEP_ALIVE_SECONDS = 15
+
+# Mermaid writes its styles inline into the SVG it draws: hence style-src 'unsafe-inline'; scripts
+# only from this server, no eval.
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# An email is shown as a document that runs nothing and loads nothing.
+EMAIL_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
+)
+_STATIC_FILES = {
+    "console.js": (STATIC / "console.js", "text/javascript; charset=utf-8"),
+    "console.css": (STATIC / "console.css", "text/css; charset=utf-8"),
+    "mermaid.js": (MERMAID, "text/javascript; charset=utf-8"),
+}
+_EXECUTION = re.compile(r"api/executions/([^/]+)(/stop)?")
+_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
+
+
+class Changes:
+    """Version numbers bumped by anything the console shows (one per execution, one for all)."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.shared = 0  # the version of the last change not tied to one execution (emails, API requests)
+        self.closed = False
+        self._of: dict[str, int] = {}
+        self._condition = threading.Condition()
+
+    def bump(self, execution: str | None = None) -> None:
+        with self._condition:
+            self.version += 1
+            if execution is not None:
+                self._of[execution] = self.version
+            else:
+                self.shared = self.version
+            self._condition.notify_all()
+
+    def of(self, execution: str) -> int:
+        """The version at which this execution last changed (0: never seen changing)."""
+        return self._of.get(execution, 0)
+
+    def close(self) -> None:
+        with self._condition:
+            self.closed = True
+            self._condition.notify_all()
+
+    def settled_after(self, since: int, timeout: float, not_before: float = 0.0) -> int:
+        """The version once it is past `since` and quiet for QUIET_SECONDS, or MAX_DELAY after the
+        first change, and not before the monotonic time `not_before`."""
+        with self._condition:
+            if not self._condition.wait_for(lambda: self.version != since or self.closed, timeout):
+                return since
+            first = time.monotonic()
+            while not self.closed:
+                seen = self.version
+                now = time.monotonic()
+                left = max(first + MAX_DELAY_SECONDS, not_before) - now
+                if left <= 0:
+                    break
+                quiet = self._condition.wait_for(lambda: self.version != seen or self.closed, min(QUIET_SECONDS, left))
+                if not quiet and time.monotonic() >= not_before:
+                    break
+            return self.version
+
+
+class Console:
+    def __init__(self, engine: Any, port: int) -> None:
+        self.engine = engine
+        self.changes = Changes()
+        self.allowed_hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        self._reader: ConsoleReader | None = None
+        self._reader_lock = threading.Lock()
+        engine.observers.append(self.changes.bump)
+
+    @staticmethod
+    def owns(path: str) -> bool:
+        return path == "/" or path.startswith(PREFIX) or path == PREFIX.rstrip("/")
+
+    @staticmethod
+    def check_routes(paths: list[str]) -> None:
+        """The API keeps its paths: none may fall under the console's."""
+        for path in paths:
+            if Console.owns(path):
+                raise ValueError(f"API route {path} collides with the local console (/ and {PREFIX})")
+
+    def reader(self) -> ConsoleReader:
+        with self._reader_lock:
+            if self._reader is None:
+                import boto3
+
+                region = self.engine.service.region
+                self._reader = ConsoleReader(
+                    states=boto3.client("stepfunctions", region_name=region),
+                    dynamodb=boto3.client("dynamodb", region_name=region),
+                    table=_table_name(self.engine.service.resources),
+                    state_machine_arn=self.engine.state_machine_arn,
+                    outbox=self.engine.outbox,
+                    version_of=self.changes.of,
+                    shared_version=lambda: self.changes.shared,
+                )
+            return self._reader
+
+    # -- requests -------------------------------------------------------------------------
+    def serve(self, handler: Any, method: str, path: str, headers: Any) -> None:
+        answer: Callable[[int, dict[str, str], bytes], None] = lambda status, extra, body: handler._answer(
+            status, {**_BASE_HEADERS, **extra}, self.reader().redactor.body(body)
+        )
+        host = (headers.get("Host") or "").lower()
+        if host not in self.allowed_hosts:
+            # Another name for this machine (DNS rebinding) gets nothing: the console shows live links.
+            return answer(421, _JSON, _message(f"The console answers on http://127.0.0.1 only, not {host or '?'}."))
+        relative = path[len(PREFIX):] if path.startswith(PREFIX) else ""
+        if relative.startswith("static/") and method in ("GET", "HEAD"):
+            # The console's own files, read once: nothing of the workflow is in them.
+            return self._static(lambda status, extra, body: handler._answer(status, {**_BASE_HEADERS, **extra}, body),
+                                relative[len("static/"):])
+        if method == "POST":
+            found = _EXECUTION.fullmatch(relative)
+            if not found or not found.group(2):
+                return answer(404, _JSON, _message(f"No console route for POST {path}."))
+            if not self._same_origin(headers):
+                return answer(403, _JSON, _message("Stop is only accepted from the console's own page."))
+            name = unquote(found.group(1))
+            stopped = self.reader().stop(name) if _NAME.fullmatch(name) else None
+            if stopped is None:
+                return answer(404, _JSON, _message(f"No execution named {name}."))
+            self.changes.bump()
+            return answer(200, _JSON, json.dumps(stopped).encode())
+        if method not in ("GET", "HEAD"):
+            return answer(405, {**_JSON, "Allow": "GET, HEAD"}, _message(f"{method} is not supported here."))
+        if path == "/":
+            return answer(200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_POLICY,
+                                "X-Frame-Options": "DENY"}, _file(STATIC / "index.html"))
+        if relative == "api/events":
+            return self._events(handler)
+        if relative == "api/executions":
+            return answer(200, _JSON, _dump(self.reader().executions()))
+        found = _EXECUTION.fullmatch(relative)
+        if found and not found.group(2):
+            name = unquote(found.group(1))
+            detail = self.reader().execution(name) if _NAME.fullmatch(name) else None
+            if detail is None:
+                return answer(404, _JSON, _message(f"No execution named {name}."))
+            return answer(200, _JSON, detail)
+        if relative.startswith("emails/"):
+            html = self.reader().email_html(unquote(relative[len("emails/"):]))
+            if html is None:
+                return answer(404, _JSON, _message("No such email in the outbox."))
+            return answer(200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": EMAIL_POLICY},
+                          _in_new_tab(html).encode("utf-8"))
+        return answer(404, _JSON, _message(f"No console route for GET {path}."))
+
+    def _same_origin(self, headers: Any) -> bool:
+        origin = headers.get("Origin")
+        if origin is not None and origin.removeprefix("http://") not in self.allowed_hosts:
+            return False
+        # A JSON POST cannot come from another site's form; fetch from another origin needs CORS, never granted.
+        return (headers.get("Content-Type") or "").split(";")[0].strip().lower() == "application/json"
+
+    def _static(self, answer: Callable[..., None], name: str) -> None:
+        entry = _STATIC_FILES.get(name)
+        if entry is None:
+            return answer(404, _JSON, _message(f"No console file {name}."))
+        path, content_type = entry
+        if not path.exists():
+            # Only the graph library can be missing: `make local` installs it.
+            body = b"window.mermaid = undefined;"
+            return answer(200, {"Content-Type": content_type, "Cache-Control": "no-store"}, body)
+        caching = "max-age=3600" if name == "mermaid.js" else "no-cache"
+        return answer(200, {"Content-Type": content_type, "Cache-Control": caching}, _file(path))
+
+    def _events(self, handler: Any) -> None:
+        """Server-sent events: the version number whenever something the console shows changed."""
+        handler.send_response(200)
+        for key, value in {**_BASE_HEADERS, "Content-Type": "text/event-stream", "Cache-Control": "no-store",
+                           "Connection": "close"}.items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.close_connection = True
+        if handler.command == "HEAD":
+            return
+        version = -1  # the first message goes out at once: the page reads its first view
+        sent = 0.0
+        try:
+            while not self.changes.closed:
+                if version == -1:
+                    version = self.changes.version
+                    message = f"retry: 1000\ndata: {version}\n\n"
+                else:
+                    newer = self.changes.settled_after(version, KEEP_ALIVE_SECONDS, sent + MIN_INTERVAL_SECONDS)
+                    message = ": keep-alive\n\n" if newer == version else f"data: {newer}\n\n"
+                    version = newer
+                sent = time.monotonic()
+                handler.wfile.write(message.encode())
+                handler.wfile.flush()
+        except OSError:
+            return  # the page went away
+
+
+_JSON = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+_BASE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _file(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def _message(text: str) -> bytes:
+    return json.dumps({"message": text}).encode()
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+
+
+def _in_new_tab(html: str) -> str:
+    """Links in a shown email open a new tab (the frame's sandbox allows popups, nothing else)."""
+    base = '<base target="_blank">'
+    found = re.search(r"<head[^>]*>", html, re.IGNORECASE)
+    if found:
+        return html[: found.end()] + base + html[found.end():]
+    return base + html
+
+
+def _table_name(resources: dict[str, Any]) -> str:
+    for logical_id, resource in resources.items():
+        if resource.get("Type") == "AWS::DynamoDB::Table":
+            return resource["Properties"]["TableName"]
+    raise ValueError("serverless.yml declares no DynamoDB table for the callbacks")
