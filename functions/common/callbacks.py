@@ -451,6 +451,16 @@ class ApprovalRequest:
         }
 
 
+# Everything of a request but its task token.
+_APPROVAL_ATTRIBUTES = (
+    "id", "kind", "status", "execution", "createdAt", "expiresAt", "startedAtMs", "deadlineMs", "context",
+    "policy", "required", "rejectionLimit", "approvals", "rejections", "votes", "ballots", "remindersSent",
+    "escalatedAt", "escalationDecision", "decidedBy", "decidedAt",
+)  # fmt: skip
+_APPROVAL_PROJECTION = ", ".join(f"#a{i}" for i in range(len(_APPROVAL_ATTRIBUTES)))
+_APPROVAL_PROJECTION_NAMES = {f"#a{i}": name for i, name in enumerate(_APPROVAL_ATTRIBUTES)}
+
+
 def iso_time(epoch_seconds: float) -> str:
     return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc).isoformat(timespec="seconds")
 
@@ -532,12 +542,15 @@ class ApprovalStore(CallbackStore):
         return self._transition(request_id, "SET #status = :final", "#status = :was", {":final": status, ":was": was})
 
     def approval(self, request_id: str) -> ApprovalRequest | None:
-        answer = self._db.get_item(TableName=self._table, Key={"id": {"S": request_id}}, ConsistentRead=True)
-        item = answer.get("Item")
-        if not item:
-            return None
-        item = _deserialize(item)
-        item.pop("taskToken", None)
+        """The request as it is now, read without its task token."""
+        answer = self._db.get_item(
+            TableName=self._table,
+            Key={"id": {"S": request_id}},
+            ConsistentRead=True,
+            ProjectionExpression=_APPROVAL_PROJECTION,
+            ExpressionAttributeNames=_APPROVAL_PROJECTION_NAMES,
+        )
+        item = _deserialize(answer["Item"]) if "Item" in answer else {}
         return _approval_request(item) if item.get("kind") == APPROVAL else None
 
     def ballot(self, ballot_id: str) -> Ballot:

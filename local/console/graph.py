@@ -142,7 +142,7 @@ def _shape(kind: str, label: str) -> str:
 
 def _label(name: str, state: dict[str, Any], mark: tuple[str, str] | None) -> str:
     kind = state.get("Type", "")
-    resource = str(state.get("Resource", ""))
+    resource = json.dumps(state.get("Resource", "")).strip("\"}")  # a string, or an unresolved Fn::Sub
     subtitle = kind
     if kind == "Task" and resource.endswith(".waitForTaskToken"):
         subtitle = "Task · waits for a callback"

@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Callable
 
+from functions.common.callbacks import APPROVER, ApprovalStore, approval_request_id
 from local.console.graph import flowchart
 from local.console.redact import Redactor
 
@@ -30,65 +31,32 @@ LIST_STALE_SECONDS = 0.5
 EMAIL_NAME = re.compile(r"[A-Za-z0-9._@+-]{1,200}")
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 _ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-_VOTE_ATTRIBUTES = (
-    "id", "kind", "status", "execution", "context", "approver", "decision", "comment", "decidedAt", "createdAt",
-)
-_UNFINISHED = (errors.CloseBoundaryNotFoundDefect, errors.StartBoundaryNotFoundDefect, errors.MultipartInvariantViolationDefect)
-_LINK_ID = re.compile(r"[?&]id=([A-Za-z0-9_-]{16,})")
-
-
-def votes_of(dynamodb: Any, table: str, execution: str, ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """The approval records of one execution, with whatever decision fields they carry.
-
-    ids: the records' ids when known (the approval emails' links carry them): read with
-    BatchGetItem, whatever the table's size; without them a Scan finds the records. Either way
-    the projection names what may be read, and the task token is never among it.
-    """
-    from boto3.dynamodb.types import TypeDeserializer
-
-    names = {f"#a{index}": name for index, name in enumerate(_VOTE_ATTRIBUTES)}
-    projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
-    items: list[dict[str, Any]] = []
-    if ids:
-        for start in range(0, len(ids), 100):  # BatchGetItem reads up to 100 keys at a time
-            request: dict[str, Any] = {table: {"Keys": [{"id": {"S": key}} for key in ids[start:start + 100]],
-                                               **projection}}
-            while request:
-                answer = dynamodb.batch_get_item(RequestItems=request)
-                items.extend(answer["Responses"].get(table, []))
-                request = answer.get("UnprocessedKeys") or {}
-    else:
-        arguments: dict[str, Any] = {
-            "TableName": table,
-            "FilterExpression": "#a1 = :kind AND #a3 = :execution",
-            "ExpressionAttributeValues": {":kind": {"S": "approval"}, ":execution": {"S": execution}},
-            **projection,
-        }
-        while True:
-            page = dynamodb.scan(**arguments)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    deserializer = TypeDeserializer()
-    votes = []
-    for item in items:
-        record = {key: _plain(deserializer.deserialize(value)) for key, value in item.items()}
-        if record.get("kind") != "approval" or record.get("execution") != execution:
-            continue
-        context = record.get("context") or {}
-        votes.append(
+def votes_of(dynamodb: Any, table: str, execution: str) -> list[dict[str, Any]]:
+    """One row per approver (and the escalation contact, once escalated) of an execution's approval
+    request: their vote if they voted. Read as the status route reads it, without the task token."""
+    request = ApprovalStore(table, dynamodb).approval(approval_request_id(execution))
+    if request is None:
+        return []
+    people = [*request.policy.approvers]
+    if request.escalated_at is not None and request.policy.escalation_email:
+        people.append(request.policy.escalation_email)
+    rows = []
+    for address in people:
+        vote = request.vote_of(address)
+        if vote is not None:
+            status = "voted" if vote.role == APPROVER else "voted (escalation)"
+        else:
+            status = "waiting" if request.status == "PENDING" and request.outcome is None else "did not vote"
+        rows.append(
             {
-                "id": record["id"],
-                "approver": record.get("approver") or context.get("approver") or "",
-                "status": record.get("status", ""),
-                "decision": record.get("decision"),
-                "comment": record.get("comment"),
-                "decidedAt": record.get("decidedAt"),
-                "requestedAt": record.get("createdAt"),
+                "approver": address,
+                "status": status,
+                "decision": vote.decision if vote else None,
+                "comment": vote.comment if vote else None,
+                "decidedAt": vote.at_ms / 1000 if vote else None,
             }
         )
-    return sorted(votes, key=lambda vote: (vote["requestedAt"] or 0, vote["approver"]))
+    return rows
 
 
 class ConsoleReader:
@@ -180,27 +148,22 @@ class ConsoleReader:
                     # Kept as text: one object per execution, not hundreds for the garbage collector to walk.
                     self._ended[name] = (status, fixed)
         emails = self._emails_with_text(name)
-        votes = self._votes_of(name, status, emails)
+        votes = self._votes_of(name)
         changing = {
             "emails": [{key: value for key, value in email.items() if key != "text"} for email in emails],
-            "votes": [{key: value for key, value in vote.items() if key != "id"} for vote in votes],
+            "votes": votes,
         }
         return (_json(changing)[:-1] + ", " + fixed[1:]).encode("utf-8")
 
-    def _votes_of(self, name: str, status: str, emails: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """votes_of, read again only after the execution or a request to the API changed something,
-        by the ids its emails' links carry (a Scan only for a finished execution without any)."""
+    def _votes_of(self, name: str) -> list[dict[str, Any]]:
+        """votes_of, read again only after the execution or a request to the API changed something."""
         if self._version_of is None or self._shared_version is None:
             return votes_of(self.dynamodb, self.table, name)
         key = (self._version_of(name), self._shared_version())
         cached = self._votes.get(name)
         if cached is not None and cached[0] == key:
             return cached[1]
-        ids = sorted({found for email in emails for found in _LINK_ID.findall(email["text"])})
-        if ids or status in _ENDED:
-            votes = votes_of(self.dynamodb, self.table, name, ids or None)
-        else:
-            votes = []  # an approval is registered just before its email is sent: none yet
+        votes = votes_of(self.dynamodb, self.table, name)
         self._votes = {name: (key, votes)}  # the execution on screen
         return votes
 
@@ -411,15 +374,3 @@ def _json(value: Any) -> str:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else None
-
-
-def _plain(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: _plain(inner) for key, inner in value.items()}
-    if isinstance(value, list):
-        return [_plain(inner) for inner in value]
-    return value

@@ -117,7 +117,7 @@ def decide_through_console(context, page, action: str, comment: str) -> None:
     confirmation.fill("textarea[name=comment]", comment)
     with confirmation.expect_navigation():
         confirmation.click("button[type=submit]")
-    assert "Request" in confirmation.inner_text("h1")
+    assert confirmation.inner_text("h1").startswith("You ")  # "You approved this request" / "You rejected …"
     confirmation.close()
 
 
@@ -147,9 +147,9 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     assert "◐ waiting" in node(page, "waiting", "Approval").text_content()
     for state in ("Validate", "IsInputValid", "Calculate"):
         assert "✓ passed" in node(page, "passed", state).text_content()
-    page.locator("#votes td", has_text="pending").wait_for()  # the approval is registered, then emailed
+    page.locator("#votes td", has_text="waiting").wait_for()  # the approval is registered, then emailed
     page.locator("#emails article h4", has_text="Approval needed: 19 + 23").wait_for()
-    assert page.locator("#votes td", has_text="pending").count() == 1
+    assert page.locator("#votes td", has_text="waiting").count() == 1
     assert page.locator("#emails iframe").first.get_attribute("sandbox") == "allow-popups allow-popups-to-escape-sandbox"
     scheduled = page.locator("#history details", has=page.locator("summary", has_text="TaskScheduled")).last
     scheduled.locator("summary").focus()
