@@ -1,8 +1,13 @@
 # Everything installs from nothing: a Python venv with pinned packages, the pinned npm toolchain,
 # and (for the browser test) Debian's chromium.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Lambda runs Python 3.12: where pyenv has it, the venv uses it too (the same interpreter, the same
+# bytecode as the runtime); elsewhere python3.
+PYTHON ?= $(or $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin/python3))),python3)
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 VENV := .venv
+# The stamp names the interpreter's version: another version rebuilds the venv from nothing.
+VENV_STAMP := $(VENV)/.installed-python$(PYTHON_VERSION)
 PY := $(VENV)/bin/python
 STAGE ?= dev
 export SLS_TELEMETRY_DISABLED := 1
@@ -16,8 +21,8 @@ help:
 	@echo "make deploy   npx serverless deploy --stage \$$STAGE (default dev)"
 	@echo "make remove   npx serverless remove --stage \$$STAGE"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv --clear $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -37,12 +42,12 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-install: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
+install: $(VENV_STAMP) node_modules/.installed .venv-checkov/.installed
 
-local: $(VENV)/.installed
+local: $(VENV_STAMP)
 	$(PY) -m local
 
-test: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed chromium
+test: $(VENV_STAMP) node_modules/.installed .venv-checkov/.installed chromium
 	$(PY) -m pytest
 
 package: node_modules/.installed
@@ -54,7 +59,7 @@ deploy: node_modules/.installed
 remove: node_modules/.installed
 	npx serverless remove --stage $(STAGE)
 
-bench: $(VENV)/.installed node_modules/.installed
+bench: $(VENV_STAMP) node_modules/.installed
 	$(PY) -m bench
 
 clean:
