@@ -112,7 +112,7 @@ def _commands(add: Any, args: Any) -> None:
     add(f"| 4. speed | `python -m local` via `tests.workflow.conftest.LocalService`, {args.runs} sequential runs "
         f"(+{args.warmup} warm-up), {args.concurrent} concurrent; reference `.venv/bin/python -m bench.bare` |")
     add("| 5. tests | `.venv/bin/python -m pytest -q -p no:cacheprovider` |")
-    add("| profile | `.venv/bin/python -m bench.inproc`: cProfile of every thread on the start -> email path |")
+    add("| profile | `.venv/bin/python -m bench.inproc`: every thread's CPU clock and stack sampled on the start -> email path |")
     add("")
 
 
@@ -193,7 +193,7 @@ def _cold_start(add: Any, section: Any, verdicts: Verdicts) -> None:
             target = f"total <= {limit}x floor"
         else:
             met, figure, target = None, total_share, "–"
-        mark = verdicts.add(f"1. cold start `{row['name']}`", f"{ratio(figure)} ({target.split(' <=')[0]})",
+        mark = verdicts.add(f"1. cold start `{row['name']}`", f"{figure:.3f}x ({target.split(' <=')[0]})",
                             target.split("<= ")[-1], met)
         floor_text = f"{ms(floor)} ({ms(row['floor_clients_s'])})" if floor else "–"
         add(f"| `{row['name']}` | {row['event']} → {', '.join(row['status'])} | {calls} | {ms(row['import_s'])} | "
@@ -441,8 +441,10 @@ def _profile(add: Any, section: Any) -> None:
     add(f"`python -m bench.inproc`: {profile['runs']} warm start → email runs in one process, sampled every "
         f"{profile['interval'] * 1000:.0f} ms: each thread's CPU time since the previous sample (its own CPU clock) is "
         "charged to the function on top of its stack (self) and to every function on it (cumulative); waiting "
-        f"threads are charged nothing. {profile['total_cpu_seconds'] * 1000:.0f} ms of CPU sampled in all (threads "
-        "that start and end between two samples are missed, so shares are what to read); the runs took "
+        "threads are charged nothing, nor is the thread that starts the workflows and polls the outbox; the GIL's "
+        "switch interval is shortened meanwhile so that the sampler runs while threads compute. "
+        f"{profile['total_cpu_seconds'] * 1000:.0f} ms of CPU sampled in all (threads that start and end between two "
+        "samples are missed, so shares are what to read); the sampled runs took "
         f"{ms(median(profile['profiled_wall']))} (p50).")
     add("")
     add("<details><summary>Top 15 functions by cumulative and by own CPU time</summary>")
