@@ -20,7 +20,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-package", action="store_true",
                         help="do not run `serverless package` (the cold start uses the zips already in .serverless/)")
     parser.add_argument("--quick", action="store_true", help="few repetitions: a smoke run, not figures to quote")
-    parser.add_argument("--cold-runs", type=int, default=9, help="cold-start runs per handler (>= 7)")
+    parser.add_argument("--cold-runs", type=int, default=15, help="cold-start runs per handler (>= 7)")
     parser.add_argument("--runs", type=int, default=60, help="sequential workflows for latency (>= 50)")
     parser.add_argument("--warmup", type=int, default=2, help="workflows before the measured ones")
     parser.add_argument("--concurrent", type=int, default=100, help="workflows run at once")

@@ -64,8 +64,10 @@ class Bytecode {
     const script = path.join(__dirname, 'bytecode.py');
     const custom = this.serverless.service.custom || {};
     const keep = ((custom.bytecode || {}).keepSources || []).flatMap((dir) => ['--keep-sources', dir]);
+    const started = Date.now();
     execFileSync(python, [script, ...keep, ...artifacts], { stdio: ['ignore', 'ignore', 'inherit'] });
-    this.serverless.cli.log(`Bytecode: ${artifacts.length} zip(s) compiled with ${python}`);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    this.serverless.cli.log(`Bytecode: ${artifacts.length} zip(s) compiled with ${python} in ${seconds} s`);
   }
 }
 

@@ -27,7 +27,9 @@ from pathlib import Path
 TASK_ROOT = "/var/task"  # where Lambda unpacks the zip: the path tracebacks show
 
 
-def add_bytecode(archive: Path, keep_sources: tuple[str, ...]) -> tuple[int, int]:
+def add_bytecode(archive: Path, keep_sources: tuple[str, ...], compiled_before: dict) -> tuple[int, int]:
+    """Rewrite the zip with bytecode. `compiled_before` (path, source -> bytecode) spares compiling
+    the same requirements again for each function's zip."""
     with zipfile.ZipFile(archive) as source:
         entries = [(info, source.read(info)) for info in source.infolist()
                    if "__pycache__/" not in info.filename and not info.filename.endswith((".pyc", ".pyo"))]
@@ -46,16 +48,19 @@ def add_bytecode(archive: Path, keep_sources: tuple[str, ...]) -> tuple[int, int
             else:
                 name = info.filename + "c"
                 sourceless += 1
-            path = Path(directory) / info.filename
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            compiled = Path(directory) / "compiled.pyc"
-            py_compile.compile(str(path), cfile=str(compiled), dfile=f"{TASK_ROOT}/{info.filename}", doraise=True,
-                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            key = (info.filename, data)
+            if key not in compiled_before:
+                path = Path(directory) / info.filename
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                compiled = Path(directory) / "compiled.pyc"
+                py_compile.compile(str(path), cfile=str(compiled), dfile=f"{TASK_ROOT}/{info.filename}",
+                                   doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+                compiled_before[key] = compiled.read_bytes()
             pyc = zipfile.ZipInfo(name, date_time=info.date_time)
             pyc.external_attr = info.external_attr
             pyc.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(pyc, compiled.read_bytes())
+            target.writestr(pyc, compiled_before[key])
     archive.with_suffix(".tmp").replace(archive)
     return kept, sourceless
 
@@ -66,8 +71,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("zips", nargs="+", type=Path)
     args = parser.parse_args(argv)
     keep = tuple(directory.rstrip("/") + "/" for directory in args.keep_sources)
+    compiled: dict = {}
     for archive in args.zips:
-        kept, sourceless = add_bytecode(archive, keep)
+        kept, sourceless = add_bytecode(archive, keep, compiled)
         print(f"{archive.name}: {kept} modules with source and bytecode, {sourceless} as bytecode only")
     return 0
 
