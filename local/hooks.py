@@ -20,6 +20,8 @@ the canary test, the concurrent workflow tests run them under load):
 - lambda_eval_utils.boto_client_for builds a boto3 client per Lambda task: one per region.
 - json_path.parse / result_path.parse (jsonpath_ng) build a PLY parser per call: one parsed
   expression per path.
+- BaseResponse.call_action lists its class's methods (inspect.getmembers) at every AWS call the
+  handlers and the interpreter make: one list per response class.
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ def install(engine: Any) -> None:
     _replace(lambda_eval_utils, "boto_client_for", _one_client_per_region(lambda_eval_utils.boto_client_for))
     for module in (json_path, result_path):
         _replace(module, "parse", functools.lru_cache(maxsize=1024)(module.parse))
+    from moto.core import responses
+
+    _replace(responses, "method_names_from_class", functools.lru_cache(maxsize=None)(responses.method_names_from_class))
 
 
 _write_lock = threading.RLock()

@@ -52,6 +52,7 @@ def test_hooked_moto_internals_have_the_expected_signatures():
 
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.core import responses
     from moto.stepfunctions.parser.asl.utils import json_path
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
@@ -62,6 +63,7 @@ def test_hooked_moto_internals_have_the_expected_signatures():
             lambda_eval_utils, "boto_client_for", ["region", "service", "state_credentials"]),
         "moto.stepfunctions.parser.asl.utils.json_path.parse": (json_path, "parse", ["path"]),
         "moto.stepfunctions.parser.asl.component.common.path.result_path.parse": (result_path, "parse", ["string"]),
+        "moto.core.responses.method_names_from_class": (responses, "method_names_from_class", ["clazz"]),
         "moto.stepfunctions.parser.models.StepFunctionsParserBackend.send_task_success": (
             StepFunctionsParserBackend, "send_task_success", ["self", "task_token", "outcome"]),
         "moto.stepfunctions.parser.backend.execution.Execution.stop": (
@@ -125,8 +127,9 @@ def _wait_for_ends(engine, names, timeout=30):
 
 def test_each_execution_reuses_the_parsed_definition_one_lambda_client_and_parsed_json_paths(engine, monkeypatch):
     """The caches in local/hooks.py: one ANTLR parse per definition, one boto3 Lambda client, one
-    jsonpath parse per path, however many executions; and under concurrency each execution keeps
-    its own Retry counters (the shared program's heap keys are drawn before it is shared)."""
+    jsonpath parse per path, one method list per moto response class, however many executions;
+    and under concurrency each execution keeps its own Retry counters (the shared program's heap
+    keys are drawn before it is shared)."""
     import threading
 
     import boto3 as boto3_module
@@ -143,7 +146,7 @@ def test_each_execution_reuses_the_parsed_definition_one_lambda_client_and_parse
     sfn = boto3.client("stepfunctions")
     machine = sfn.create_state_machine(name="cached", roleArn=role, definition=json.dumps(definition))["stateMachineArn"]
 
-    counts = {"definition parses": 0, "lambda clients": 0, "jsonpath parses": 0}
+    counts = {"definition parses": 0, "lambda clients": 0, "jsonpath parses": 0, "response method listings": 0}
     lock = threading.Lock()
 
     def counting(key, original):
@@ -158,6 +161,7 @@ def test_each_execution_reuses_the_parsed_definition_one_lambda_client_and_parse
                         staticmethod(counting("definition parses", AmazonStateLanguageParser.parse)))
     monkeypatch.setattr(boto3_module, "client", counting("lambda clients", boto3_module.client))
     monkeypatch.setattr(JsonPathParser, "parse", counting("jsonpath parses", JsonPathParser.parse))
+    monkeypatch.setattr(inspect, "getmembers", counting("response method listings", inspect.getmembers))
 
     def run(names, fail):
         for name in names:
@@ -178,7 +182,7 @@ def test_each_execution_reuses_the_parsed_definition_one_lambda_client_and_parse
     for starter in starters:
         starter.join()
     ends = _wait_for_ends(engine, succeeding | failing)
-    assert counts == after_first, "moto parsed again or built another Lambda client: a local/hooks.py cache is broken"
+    assert counts == after_first, "moto recomputed what local/hooks.py caches: " + str((after_first, counts))
     assert {ends[name] for name in succeeding} == {"ExecutionSucceeded"}
     assert {ends[name] for name in failing} == {"ExecutionFailed"}
     calls = [event for _, event in engine.invocations]
