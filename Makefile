@@ -1,8 +1,13 @@
 # Everything installs from nothing: a Python venv with pinned packages, the pinned npm toolchain,
 # and (for the browser test) Debian's chromium.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Lambda runs Python 3.12: where pyenv has it, the venv uses it too (the same interpreter, the same
+# bytecode as the runtime); elsewhere python3.
+PYTHON ?= $(or $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin/python3))),python3)
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 VENV := .venv
+# The stamp names the interpreter's version: another version rebuilds the venv from nothing.
+VENV_STAMP := $(VENV)/.installed-python$(PYTHON_VERSION)
 PY := $(VENV)/bin/python
 STAGE ?= dev
 REGION ?= us-east-1
@@ -18,8 +23,8 @@ help:
 	@echo "make deploy   preflight, then npx serverless deploy --stage \$$STAGE --region \$$REGION (dev, us-east-1)"
 	@echo "make remove   npx serverless remove --stage \$$STAGE --region \$$REGION"
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv --clear $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
@@ -46,12 +51,12 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-install: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed $(CONSOLE)/node_modules/.installed
+install: $(VENV_STAMP) node_modules/.installed .venv-checkov/.installed $(CONSOLE)/node_modules/.installed
 
-local: $(VENV)/.installed $(CONSOLE)/node_modules/.installed
+local: $(VENV_STAMP) $(CONSOLE)/node_modules/.installed
 	$(PY) -m local
 
-test: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed $(CONSOLE)/node_modules/.installed chromium
+test: $(VENV_STAMP) node_modules/.installed .venv-checkov/.installed $(CONSOLE)/node_modules/.installed chromium
 	$(PY) -m pytest
 
 package: node_modules/.installed
@@ -77,7 +82,7 @@ deploy: preflight node_modules/.installed
 remove: preflight-remove node_modules/.installed
 	npx serverless remove --stage $(STAGE) --region $(REGION)
 
-bench: $(VENV)/.installed node_modules/.installed $(CONSOLE)/node_modules/.installed
+bench: $(VENV_STAMP) node_modules/.installed $(CONSOLE)/node_modules/.installed
 	$(PY) -m bench
 
 clean:

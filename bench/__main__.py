@@ -17,9 +17,10 @@ from bench.common import FAKE_AWS, ROOT, median, run_json_module, say
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
-    parser.add_argument("--skip-package", action="store_true", help="do not run `serverless package`")
+    parser.add_argument("--skip-package", action="store_true",
+                        help="do not run `serverless package` (the cold start uses the zips already in .serverless/)")
     parser.add_argument("--quick", action="store_true", help="few repetitions: a smoke run, not figures to quote")
-    parser.add_argument("--cold-runs", type=int, default=9, help="cold-start runs per handler (>= 7)")
+    parser.add_argument("--cold-runs", type=int, default=15, help="cold-start runs per handler (>= 7)")
     parser.add_argument("--runs", type=int, default=60, help="sequential workflows for latency (>= 50)")
     parser.add_argument("--warmup", type=int, default=2, help="workflows before the measured ones")
     parser.add_argument("--concurrent", type=int, default=100, help="workflows run at once")
@@ -58,21 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     begun = time.perf_counter()
     _phase(results, "machine", "machine", machine.describe)
 
-    def cold() -> dict[str, Any]:
-        answer = coldstart.measure(args.cold_runs)
-        # Where the import time goes: the slowest handler that makes no AWS call, and the slowest one.
-        handlers = [row for row in answer["rows"] if row["kind"] == "handler"]
-        picks = [max((row for row in handlers if not row["makes_aws_call"]), key=lambda row: row["import_s"], default=None),
-                 max(handlers, key=lambda row: row["import_s"], default=None)]
-        answer["import_profiles"] = []
-        for row in {id(row): row for row in picks if row is not None}.values():
-            try:
-                answer["import_profiles"].append(coldstart.import_profile(row["module"], row["env"]))
-            except Exception as error:  # noqa: BLE001
-                answer["import_profiles"].append({"module": row["module"], "error": str(error)})
-        return answer
-
-    _phase(results, "cold_start", f"1. cold start per handler ({args.cold_runs} rounds)", cold)
+    if not args.skip_package:
+        _phase(results, "package", "2. deployment artifact (serverless package)", package.build)
+    _phase(results, "cold_start", f"1. cold start per handler, from its zip ({args.cold_runs} rounds)",
+           lambda: coldstart.measure(args.cold_runs, package.BUILD))
     _phase(results, "inproc", "3. cost per execution + profile (in-process engine)",
            lambda: run_json_module("bench.inproc", ["--profile-runs", str(args.profile_runs)], timeout=600))
     _phase(results, "latency", f"4. local engine speed ({args.runs} runs, {args.concurrent} concurrent)",
@@ -83,8 +73,6 @@ def main(argv: list[str] | None = None) -> int:
            lambda: run_json_module("bench.bare", ["--runs", str(args.runs), "--warmup", str(args.warmup),
                                                   "--concurrent", str(args.concurrent), "--workers", str(args.workers)],
                                    timeout=600))
-    if not args.skip_package:
-        _phase(results, "package", "2. deployment artifact (serverless package)", package.build)
     if not args.skip_tests:
         _phase(results, "suite", "5. test suite", suite.run)
     results["load_at_end"] = os.getloadavg()

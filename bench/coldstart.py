@@ -1,78 +1,112 @@
-"""Cold start per handler: a fresh interpreter imports the handler module and handles one event.
+"""Cold start per handler, as Lambda pays it.
 
-Timing happens inside the child with time.perf_counter, from before the import to after the
-handler returns, so interpreter start-up (the same for every child) is not in the figure.
+Each function's zip from `serverless package` is unzipped into a directory of its own, made
+read-only, and imported by Python 3.12 (Lambda's version) with PYTHONDONTWRITEBYTECODE=1 and a
+Lambda-like environment (LAMBDA_TASK_ROOT, _X_AMZN_TRACE_ID, AWS_LAMBDA_*, the function's own
+variables): `python3.12 -S`, sys.path = [the unzipped zip, a runtime directory, the standard
+library]. The runtime directory holds what the Lambda runtime provides besides the standard
+library (boto3, botocore, s3transfer, jmespath, dateutil, six, urllib3; the venv's versions) with
+bytecode compiled by the same interpreter, as the runtime ships them.
 
-The first event is a real one: AWS calls go, through boto3 as on Lambda, to a local stand-in
-for the AWS endpoints (AWS_ENDPOINT_URL) that answers DynamoDB, Step Functions and SES with
-canned, well-formed replies, and the handlers' own HTTP calls (the doubling API, the callback
-URL) go to the same stand-in. Nothing of moto is imported by the child, so the figure includes
-everything the handler itself pays: importing boto3 on first use, creating each client (service
-model loading, endpoint resolution), signing and one HTTP round trip per call. The stand-in
-records the calls each child made, which is how "makes no AWS call" is decided (not assumed).
+A fresh interpreter per run times itself (time.perf_counter, interpreter start-up excluded): the
+import of the handler module, then one real-shaped first event. AWS calls go through boto3 to a
+local stand-in for the AWS endpoints (AWS_ENDPOINT_URL) answering DynamoDB, Step Functions and
+SES with canned, well-formed replies; the handlers' own HTTP calls go to the same stand-in. The
+stand-in records what each child called: that decides whether a handler "makes AWS calls".
 
-Reference, same run, same way: a fresh interpreter that does `import boto3` (the floor any
-handler that uses the SDK pays), and, for information, `import boto3` plus one client.
+References, same interpreter, same runtime directory, same run, interleaved round by round:
+- `import boto3`;
+- per AWS-calling handler, its floor: `import boto3`, the clients the handler created, and the
+  same calls it made (as the stand-in recorded them), with minimal parameters.
 """
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import secrets
+import shutil
+import stat
 import subprocess
+import sysconfig
+import tempfile
 import threading
 import time
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from bench.common import PYTHON, POWERTOOLS_ENV, ROOT, clean_environ, median, say
+from bench.common import PYTHON, median, say
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+# What the Lambda Python runtime provides besides the standard library.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+# boto3's name for each service the stand-in recognizes, and minimal parameters for each call.
+SERVICES = {"dynamodb": "dynamodb", "states": "stepfunctions", "ses": "ses"}
+FLOOR_PARAMETERS: dict[str, dict[str, Any]] = {
+    "dynamodb.PutItem": {"TableName": "bench", "Item": {"id": {"S": "x"}}},
+    "dynamodb.UpdateItem": {"TableName": "bench", "Key": {"id": {"S": "x"}}},
+    "dynamodb.GetItem": {"TableName": "bench", "Key": {"id": {"S": "x"}}},
+    "states.SendTaskSuccess": {"taskToken": "bench", "output": "{}"},
+    "states.SendTaskFailure": {"taskToken": "bench"},
+    "states.DescribeExecution": {"executionArn": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:bench:bench"},
+    "ses.SendRawEmail": {"RawMessage": {"Data": "From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n\r\nbody"}},
+}
 
-# Runs in `python -c`: sys.path[0] is the working directory (the repo root), nothing else is
-# imported before the timer starts except what the interpreter itself loads at start-up.
+# Runs as `python3.12 -S -c CHILD <mode> ...` in the unzipped zip: nothing is imported before the
+# timer starts except what the interpreter itself loads at start-up.
 CHILD = r'''
-import time
+import sys, time
+sys.path[:0] = [p for p in sys.argv[1].split(":") if p]
 _t0 = time.perf_counter()
-import importlib, sys
-_module = importlib.import_module(sys.argv[1])
-_t1 = time.perf_counter()
-_after_import = {name: name in sys.modules for name in ("boto3", "botocore", "requests", "aws_xray_sdk")}
-import json, os
 _mode = sys.argv[2]
-_answer = {}
-if _mode == "client":
-    _module.client(sys.argv[3], region_name="us-east-1")
-elif _mode == "handler":
-    class _Context:
-        function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        function_version = "$LATEST"
-        memory_limit_in_mb = 256
-        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:" + function_name
-        aws_request_id = "00000000-0000-0000-0000-000000000000"
-        log_group_name = "/aws/lambda/" + function_name
-        log_stream_name = "bench"
-        def get_remaining_time_in_millis(self):
-            return 10000
-    _event = json.loads(os.environ["BENCH_EVENT"])
+if _mode == "floor":
+    import boto3
+    _t1 = time.perf_counter()
+    import json
+    _clients = {}
+    for _call in json.loads(sys.argv[3]):
+        _service, _operation, _parameters = _call
+        if _service not in _clients:
+            _clients[_service] = boto3.client(_service)
     _t2 = time.perf_counter()
-    try:
-        _result = getattr(_module, sys.argv[3])(_event, _Context())
-        _answer["status"] = _result.get("statusCode", "ok") if isinstance(_result, dict) else "ok"
-    except Exception as _error:
-        _answer["status"] = "raised " + type(_error).__name__
-    _t1_event = time.perf_counter() - _t2
-_t3 = time.perf_counter()
-_answer.update({
-    "import": _t1 - _t0,
-    "total": (_t1 - _t0) + (_t1_event if _mode == "handler" else _t3 - _t1),
-    "after_import": _after_import,
-    "after_event": {name: name in sys.modules for name in ("boto3", "botocore", "requests")},
-})
+    for _service, _operation, _parameters in json.loads(sys.argv[3]):
+        getattr(_clients[_service], _operation)(**_parameters)
+    _t3 = time.perf_counter()
+    _answer = {"import": _t1 - _t0, "clients": _t2 - _t0, "total": _t3 - _t0, "status": "ok"}
+else:
+    import importlib
+    _module = importlib.import_module(sys.argv[3])
+    _t1 = time.perf_counter()
+    _answer = {"import": _t1 - _t0, "total": _t1 - _t0, "status": "imported"}
+    if _mode == "handler":
+        import json, os
+        class _Context:
+            function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+            function_version = "$LATEST"
+            memory_limit_in_mb = int(os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"])
+            invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:" + function_name
+            aws_request_id = "00000000-0000-0000-0000-000000000000"
+            log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
+            log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
+            def get_remaining_time_in_millis(self):
+                return 10000
+        _event = json.loads(os.environ["BENCH_EVENT"])
+        _t2 = time.perf_counter()
+        try:
+            _result = getattr(_module, sys.argv[4])(_event, _Context())
+            _answer["status"] = _result.get("statusCode", "ok") if isinstance(_result, dict) else "ok"
+        except Exception as _error:
+            _answer["status"] = "raised " + type(_error).__name__
+        _answer["total"] = _answer["import"] + time.perf_counter() - _t2
+import json
+_answer["boto3_loaded"] = "boto3" in sys.modules
 sys.stdout.write("\nBENCH_RESULT " + json.dumps(_answer) + "\n")
 '''
 
@@ -184,17 +218,6 @@ def _ses_reply(action: str) -> str:
 
 
 # -- the functions, their environments and their first events ---------------------------------
-@dataclass
-class Case:
-    name: str
-    module: str
-    attribute: str = ""
-    mode: str = "handler"  # handler | import | client
-    event: dict[str, Any] | None = None
-    event_note: str = ""
-    env: dict[str, str] = field(default_factory=dict)
-
-
 def _callback_id() -> str:
     return secrets.token_urlsafe(24)
 
@@ -235,7 +258,88 @@ def _events(stand_in_url: str) -> dict[str, tuple[Any, str]]:
     }
 
 
+@dataclass
+class Case:
+    name: str
+    mode: str  # handler | import | floor
+    module: str = ""
+    attribute: str = ""
+    event: dict[str, Any] | None = None
+    event_note: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    task_root: str = ""
+    calls: list[str] = field(default_factory=list)  # floor: the calls to make
+
+
+def python312() -> str:
+    """The venv's interpreter if it is Python 3.12, else pyenv's 3.12."""
+    candidates = [PYTHON, *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12.*/bin/python3")), reverse=True)]
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=30).stdout.strip()
+        candidates += sorted(glob.glob(f"{root}/versions/3.12.*/bin/python3"), reverse=True)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    for candidate in candidates:
+        run = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 12))"],
+                             capture_output=True, text=True, timeout=30)
+        if run.stdout.strip() == "True":
+            return candidate
+    raise RuntimeError("no Python 3.12 here (Lambda's version): install it, e.g. `pyenv install 3.12`")
+
+
+def _runtime_directory(python: str, target: Path) -> Path:
+    """boto3 and what the runtime brings with it, with the interpreter's own bytecode."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    target.mkdir()
+    for name in RUNTIME_PACKAGES:
+        source = site / name
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, target / name)
+    subprocess.run([python, "-m", "compileall", "-q", "-j", "0", str(target)], check=True, timeout=600)
+    return target
+
+
+def _unzip_read_only(archive: Path, target: Path) -> Path:
+    zipfile.ZipFile(archive).extractall(target)
+    for path in [*target.rglob("*"), target]:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return target
+
+
+def _files(root: Path) -> int:
+    return sum(1 for _ in root.rglob("*"))
+
+
+def _lambda_environment(name: str, memory: int, task_root: str, runtime: str) -> dict[str, str]:
+    """What the Lambda runtime sets for a function (the credentials are fakes)."""
+    trace = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=1"
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": task_root,
+        "LAMBDA_RUNTIME_DIR": runtime,
+        "_HANDLER": "handler",
+        "_X_AMZN_TRACE_ID": trace,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]bench",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }
+
+
 def _function_env(function: Any, service: Any, stand_in_url: str) -> dict[str, str]:
+    """The function's serverless.yml environment, its references resolved to bench values."""
     from local.config import ConfigError
     from local.intrinsics import resolve_intrinsics
 
@@ -259,53 +363,60 @@ def _function_env(function: Any, service: Any, stand_in_url: str) -> dict[str, s
             env[key] = "bench-placeholder"
     if "DOUBLING_API_URL" in env and not env["DOUBLING_API_URL"]:
         env["DOUBLING_API_URL"] = f"{stand_in_url}/double"
-    env.update({
-        "AWS_LAMBDA_FUNCTION_NAME": f"{service.name}-dev-{function.name}",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
-        "AWS_ENDPOINT_URL": stand_in_url,
-        **POWERTOOLS_ENV,
-    })
+    env["AWS_ENDPOINT_URL"] = stand_in_url
     return env
 
 
-def cases(stand_in_url: str) -> list[Case]:
+def cases(stand_in_url: str, build: Path, work: Path, runtime: Path) -> list[Case]:
     from local.config import load_service
 
     service = load_service(stage="local")
     events = _events(stand_in_url)
-    answer = [
-        Case("boto3 (reference)", "boto3", mode="import", env={"AWS_ENDPOINT_URL": stand_in_url}),
-        Case("boto3 + 1 client (info)", "boto3", attribute="dynamodb", mode="client",
-             env={"AWS_ENDPOINT_URL": stand_in_url}),
-    ]
+    reference_env = {**_lambda_environment("reference", 256, str(work), str(runtime)), "AWS_ENDPOINT_URL": stand_in_url}
+    answer = [Case("import boto3", "import", "boto3", env=reference_env, task_root=str(work))]
     for function in service.functions.values():
+        archive = build / f"{function.name}.zip"
+        if not archive.exists():
+            raise RuntimeError(f"{archive} is missing: run `serverless package` first (make bench does)")
+        root = _unzip_read_only(archive, work / function.name)
         event, note = events.get(function.name, ({}, "generic empty event (no real shape known)"))
-        answer.append(Case(function.name, function.module, function.attribute, event=event, event_note=note,
-                           env=_function_env(function, service, stand_in_url)))
+        lambda_name = f"{service.name}-dev-{function.name}"
+        env = {**_lambda_environment(lambda_name, function.memory, str(root), str(runtime)),
+               **_function_env(function, service, stand_in_url)}
+        answer.append(Case(function.name, "handler", function.module, function.attribute, event=event,
+                           event_note=note, env=env, task_root=str(root)))
     return answer
 
 
-def _run_child(case: Case) -> dict[str, Any]:
-    args = [PYTHON, "-c", CHILD, case.module, case.mode]
-    if case.mode == "handler":
-        args.append(case.attribute)
-    elif case.mode == "client":
-        args.append(case.attribute)
-    env = clean_environ(**{**POWERTOOLS_ENV, **case.env})
+def _run_child(python: str, case: Case, runtime: Path) -> dict[str, Any]:
+    path = f"{case.task_root}:{runtime}" if case.mode != "floor" else str(runtime)
+    args = [python, "-S", "-c", CHILD, path, case.mode]
+    if case.mode == "floor":
+        calls = []
+        for call in case.calls:
+            service, _, operation = call.partition(".")
+            method = "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
+            calls.append([SERVICES[service], method, FLOOR_PARAMETERS[call]])
+        args.append(json.dumps(calls))
+    else:
+        args.append(case.module)
+        if case.mode == "handler":
+            args.append(case.attribute)
+    env = dict(case.env)
     if case.event is not None:
         env["BENCH_EVENT"] = json.dumps(case.event)
-    run = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(args, cwd=case.task_root, env=env, capture_output=True, text=True, timeout=120)
     for line in reversed(run.stdout.splitlines()):
         if line.startswith("BENCH_RESULT "):
             return json.loads(line[len("BENCH_RESULT "):])
     raise RuntimeError(f"cold-start child for {case.name} failed (exit {run.returncode}):\n{run.stderr[-2000:]}")
 
 
-def import_profile(module: str, env: dict[str, str], top: int = 12) -> dict[str, Any]:
-    """`python -X importtime -c 'import <module>'` once: the heaviest imports, and what pulls in botocore."""
-    run = subprocess.run([PYTHON, "-X", "importtime", "-c", f"import {module}"], cwd=ROOT,
-                         env=clean_environ(**{**POWERTOOLS_ENV, **env}), capture_output=True, text=True, timeout=120)
+def import_profile(python: str, case: Case, runtime: Path, top: int = 12) -> dict[str, Any]:
+    """`python3.12 -X importtime` of the handler from its zip, once: the heaviest imports."""
+    code = f"import sys; sys.path[:0] = [{case.task_root!r}, {str(runtime)!r}]; import {case.module}"
+    run = subprocess.run([python, "-S", "-X", "importtime", "-c", code], cwd=case.task_root, env=case.env,
+                         capture_output=True, text=True, timeout=120)
     entries = []  # (depth, self_us, cumulative_us, name), in the order Python reports them (children first)
     for line in run.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -314,57 +425,68 @@ def import_profile(module: str, env: dict[str, str], top: int = 12) -> dict[str,
         name = name[1:]  # one space after the bar, then two per nesting level
         entries.append(((len(name) - len(name.lstrip(" "))) // 2, int(self_us), int(cumulative_us), name.strip()))
     heaviest = sorted((entry for entry in entries if 1 <= entry[0] <= 3), key=lambda entry: -entry[2])[:top]
-    chains = {}
-    for sdk in ("botocore", "boto3"):
-        index = next((i for i, entry in enumerate(entries) if entry[3] == sdk or entry[3].startswith(sdk + ".")), None)
-        if index is None:
-            continue
-        chain, depth = [entries[index][3]], entries[index][0]
-        for entry in entries[index + 1:]:
-            if entry[0] < depth:
-                chain.append(entry[3])
-                depth = entry[0]
-        chains[sdk] = list(reversed(chain))
     return {
-        "module": module,
-        "total_us": next((entry[2] for entry in entries if entry[0] == 0 and entry[3] == module), 0),
+        "module": case.module,
+        "name": case.name,
+        "total_us": next((entry[2] for entry in entries if entry[0] == 0 and entry[3] == case.module), 0),
+        "modules": len(entries),
         "heaviest": [{"depth": d, "self_us": s, "cumulative_us": c, "name": n} for d, s, c, n in heaviest],
-        "chains": chains,
     }
 
 
-def measure(runs: int) -> dict[str, Any]:
+def measure(runs: int, build: Path) -> dict[str, Any]:
     """Interleaved: each round runs every case once, so slow phases of the machine hit all of them."""
-    with StandIn() as stand_in:
-        all_cases = cases(stand_in.url)
+    python = python312()
+    with tempfile.TemporaryDirectory(prefix="bench-coldstart-") as directory, StandIn() as stand_in:
+        work = Path(directory)
+        runtime = _runtime_directory(python, work / "runtime")
+        all_cases = cases(stand_in.url, build, work, runtime)
+        files_before = {case.name: _files(Path(case.task_root)) for case in all_cases if case.mode == "handler"}
         samples: dict[str, list[dict[str, Any]]] = {case.name: [] for case in all_cases}
         calls: dict[str, list[str]] = {}
+        floors: dict[str, Case] = {}
         for round_number in range(runs):
-            for case in all_cases:
+            for case in [*all_cases, *floors.values()]:
                 stand_in.take()
-                samples[case.name].append(_run_child(case))
+                samples.setdefault(case.name, []).append(_run_child(python, case, runtime))
                 made = stand_in.take()
                 calls.setdefault(case.name, made)
+                aws = [call for call in made if not call.startswith("http ")]
+                if case.mode == "handler" and aws and case.name not in floors:
+                    floors[case.name] = Case(f"floor:{case.name}", "floor", env=case.env, task_root=case.task_root,
+                                             calls=aws)
             say(f"  cold start: round {round_number + 1}/{runs} done")
+        # The first round ran no floor (its calls were not known yet): one more run each.
+        for case in floors.values():
+            stand_in.take()
+            samples[case.name].append(_run_child(python, case, runtime))
+        written = {name: _files(Path(case.task_root)) - files_before[name]
+                   for case in all_cases for name in [case.name] if case.mode == "handler"}
+        profiles = [import_profile(python, case, runtime) for case in all_cases
+                    if case.name in ("validate", "double", "callbacks")]
+        version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                                 capture_output=True, text=True, timeout=30).stdout.strip()
     rows = []
     for case in all_cases:
         runs_of = samples[case.name]
-        aws_calls = [call for call in calls[case.name] if not call.startswith("http ")]
+        floor = floors.get(case.name)
+        floor_runs = samples.get(floor.name, []) if floor else []
         rows.append({
             "name": case.name,
             "module": case.module,
-            "env": case.env,
             "kind": case.mode,
             "event": case.event_note,
             "import_s": median([run["import"] for run in runs_of]),
             "total_s": median([run["total"] for run in runs_of]),
             "import_all_s": [run["import"] for run in runs_of],
             "total_all_s": [run["total"] for run in runs_of],
-            "after_import": runs_of[0]["after_import"],
-            "after_event": runs_of[0]["after_event"],
             "status": sorted({str(run.get("status", "")) for run in runs_of}),
-            "calls": calls[case.name],
-            "aws_calls": aws_calls,
-            "makes_aws_call": bool(aws_calls) if case.mode == "handler" else None,
+            "boto3_loaded": runs_of[0].get("boto3_loaded"),
+            "calls": calls.get(case.name, []),
+            "aws_calls": floor.calls if floor else [],
+            "floor_s": median([run["total"] for run in floor_runs]) if floor_runs else None,
+            "floor_clients_s": median([run["clients"] for run in floor_runs]) if floor_runs else None,
+            "floor_runs": len(floor_runs),
+            "files_written": written.get(case.name, 0),
         })
-    return {"runs": runs, "rows": rows}
+    return {"runs": runs, "python": python, "python_version": version, "rows": rows, "import_profiles": profiles}

@@ -13,12 +13,8 @@ includes its POST to /callbacks/{id}, as on AWS.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import functools
-import io
 import json
 import os
-import pstats
 import re
 import sys
 import tempfile
@@ -177,87 +173,87 @@ def cpu_per_run(app: InProcess, seen: set[str], runs: int) -> dict[str, Any]:
     return {"wall": walls, "cpu": cpus, "approve_to_succeeded": approvals}
 
 
-def profile(app: InProcess, seen: set[str], runs: int, top: int = 15) -> dict[str, Any]:
-    """cProfile every thread that works for the start -> email path, in per-thread CPU time.
+def profile(app: InProcess, seen: set[str], runs: int, top: int = 15, interval: float = 0.001) -> dict[str, Any]:
+    """Where the CPU goes on the start -> email path: a sampling profiler weighted by CPU time.
 
-    Each thread started after this point gets its own profiler (threading.Thread.run wrapped),
-    timed by that thread's own CPU clock. The thread that writes the email stops its profiler
-    right there. Threads that then wait for the decision (moto's execution threads) are blocked
-    on a lock when the profiles are collected: their open frames are closed at that moment,
-    by their own CPU clock, which has not moved since they blocked.
+    Every `interval` a sampler thread reads each thread's own CPU clock and its current stack
+    (sys._current_frames): the CPU time a thread used since the previous sample is charged to
+    the function on top of its stack (self) and to every function on it (cumulative). Waiting
+    threads use no CPU and are charged nothing; the GIL's switch interval is shortened meanwhile. (Python 3.12's cProfile is one tool per
+    process, so it cannot profile each thread on its own clock.)
     """
-    registry: list[dict[str, Any]] = []
-    local = threading.local()
-    original_run = threading.Thread.run
-    original_email_sent = app.engine.email_sent
+    own: dict[str, float] = {}
+    cumulative: dict[str, float] = {}
+    clocks: dict[int, float] = {}
+    stop = threading.Event()
+    sampler_ident: list[int] = []
 
-    def profiled_run(thread: threading.Thread) -> None:
-        clock = time.pthread_getcpuclockid(threading.get_ident())
-        profiler = cProfile.Profile(functools.partial(time.clock_gettime, clock))
-        entry = {"profiler": profiler, "done": False, "name": thread.name}
-        registry.append(entry)
-        local.entry = entry
-        profiler.enable()
-        try:
-            original_run(thread)
-        finally:
-            if not entry["done"]:
-                profiler.disable()
-                entry["done"] = True
+    def where(frame: Any) -> str:
+        code = frame.f_code
+        return f"{_short(code.co_filename)}:{code.co_firstlineno}({code.co_name})"
 
-    def email_sent(message_id: str, raw: str) -> None:
-        original_email_sent(message_id, raw)
-        entry = getattr(local, "entry", None)
-        if entry is not None and not entry["done"]:
-            entry["profiler"].disable()
-            entry["done"] = True
+    client = threading.get_ident()  # this thread only starts workflows and polls the outbox
 
-    threading.Thread.run = profiled_run  # type: ignore[method-assign]
-    app.engine.email_sent = email_sent  # type: ignore[method-assign]
+    def sample() -> None:
+        sampler_ident.append(threading.get_ident())
+        while not stop.wait(interval):
+            for ident, frame in sys._current_frames().items():
+                if ident in (sampler_ident[0], client):
+                    continue
+                try:
+                    now = time.clock_gettime(time.pthread_getcpuclockid(ident))
+                except (OSError, OverflowError):  # the thread has just ended
+                    continue
+                used = now - clocks.get(ident, now)
+                clocks[ident] = now
+                if used <= 0:
+                    continue
+                own[where(frame)] = own.get(where(frame), 0.0) + used
+                names = set()
+                while frame is not None:
+                    names.add(where(frame))
+                    frame = frame.f_back
+                for name in names:
+                    cumulative[name] = cumulative.get(name, 0.0) + used
+
+    sampler = threading.Thread(target=sample, name="bench-sampler", daemon=True)
     walls = []
+    # A running thread keeps the GIL for up to the switch interval (5 ms): shorter, so that the
+    # sampler gets it while threads compute, not only when they block.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(interval / 10)
+    sampler.start()
     try:
         for _ in range(runs):
             started = time.perf_counter()
             app.start()
             app.wait_for_new_email(seen)
             walls.append(time.perf_counter() - started)
-        time.sleep(0.3)  # request threads that answered last finish their run(); executions block
     finally:
-        threading.Thread.run = original_run  # type: ignore[method-assign]
-        app.engine.email_sent = original_email_sent  # type: ignore[method-assign]
-    waiting = sum(1 for entry in registry if not entry["done"])
-    stats = None
-    for entry in registry:
-        if stats is None:
-            stats = pstats.Stats(entry["profiler"])
-        else:
-            stats.add(entry["profiler"])
-    tables = {}
-    if stats is not None:
-        for key in ("cumulative", "tottime"):
-            buffer = io.StringIO()
-            stats.stream = buffer
-            stats.sort_stats(key).print_stats(top)
-            tables[key] = _trim(buffer.getvalue())
-        # Who creates boto3 clients and who parses the definition, on this path.
-        buffer = io.StringIO()
-        stats.stream = buffer
-        stats.sort_stats("cumulative").print_callers(r"boto3/__init__.py:\d+\(client\)|asl_parser.py:\d+\(parse\)")
-        tables["callers"] = _trim_callers(buffer.getvalue())
-    kinds: dict[str, int] = {}
-    for entry in registry:
-        found = re.search(r"\((.+)\)", entry["name"])
-        kind = found.group(1) if found else re.sub(r"[-_ ]?\d+$", "", entry["name"])
-        kinds[kind] = kinds.get(kind, 0) + 1
+        stop.set()
+        sampler.join()
+        sys.setswitchinterval(switch_interval)
+    total = sum(own.values())
+
+    def table(values: dict[str, float]) -> str:
+        rows = sorted(values.items(), key=lambda item: -item[1])[:top]
+        lines = [f"{'CPU ms':>9} {'share':>6}  function"]
+        lines += [f"{seconds * 1000:9.1f} {seconds / total:6.1%}  {name}" for name, seconds in rows]
+        return "\n".join(lines)
+
     return {
         "runs": runs,
         "profiled_wall": walls,
-        "threads_profiled": len(registry),
-        "threads_waiting_at_collection": waiting,
-        "thread_kinds": kinds,
-        "total_cpu_seconds": stats.total_tt if stats else 0.0,
-        "tables": tables,
+        "interval": interval,
+        "total_cpu_seconds": total,
+        "tables": {"cumulative": table(cumulative), "tottime": table(own)} if total else {},
     }
+
+
+def _short(path: str) -> str:
+    path = re.sub(r".*/site-packages/", "", path)
+    path = re.sub(r".*/lib/python3\.\d+/", "", path)
+    return path.replace(str(Path(__file__).resolve().parent.parent) + "/", "")
 
 
 def asl_parse(app: InProcess, runs: int = 9) -> dict[str, Any]:
@@ -271,25 +267,6 @@ def asl_parse(app: InProcess, runs: int = 9) -> dict[str, Any]:
         AmazonStateLanguageParser.parse(definition)
         times.append(time.perf_counter() - started)
     return {"runs": runs, "seconds": times, "definition_bytes": len(definition)}
-
-
-def _trim(text: str) -> str:
-    """pstats output without its header noise, with site-packages paths shortened."""
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
-    body = "\n".join(line.rstrip() for line in lines[start:] if line.strip())
-    body = re.sub(r"\S*/site-packages/", "", body)
-    body = re.sub(r"\S*/lib/python3\.\d+/", "", body)
-    return body.replace(str(Path(__file__).resolve().parent.parent) + "/", "")
-
-
-def _trim_callers(text: str) -> str:
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("Function")), 0)
-    body = "\n".join(line.rstrip() for line in lines[start:] if line.strip())
-    body = re.sub(r"\S*/site-packages/", "", body)
-    body = re.sub(r"\S*/lib/python3\.\d+/", "", body)
-    return body.replace(str(Path(__file__).resolve().parent.parent) + "/", "")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,7 +37,7 @@ def _venv_versions() -> dict[str, str]:
     code = (
         "import json, platform, sys\n"
         "from importlib.metadata import version\n"
-        "names = ['moto', 'boto3', 'botocore', 'aws-lambda-powertools', 'aws-xray-sdk', 'requests']\n"
+        "names = ['moto', 'boto3', 'botocore', 'aws-lambda-powertools', 'requests']\n"
         "print(json.dumps({'python': platform.python_version(), 'implementation': platform.python_implementation(),\n"
         "                  **{name: version(name) for name in names}}))\n"
     )

@@ -64,6 +64,7 @@ def inspect(build: Path) -> dict[str, Any]:
             "bytes": path.stat().st_size,
             "uncompressed": sum(info.file_size for info in infos),
             "files": len(infos),
+            "bytecode": sum(1 for info in infos if info.filename.endswith(".pyc")),
             "forbidden": sorted({name.split("/", 1)[0] for name in names if _FORBIDDEN.match(name)}),
         })
     # Do the zips differ only in functions/? (the same requirements in each, then)

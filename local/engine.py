@@ -192,7 +192,9 @@ class LocalEngine:
     def email_sent(self, message_id: str, raw: str) -> None:
         self.outbox.mkdir(parents=True, exist_ok=True)
         path = self.outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{message_id}.eml"
-        path.write_text(raw, encoding="utf-8")
+        partial = path.with_name(path.name + ".part")  # whoever lists *.eml sees whole files only
+        partial.write_text(raw, encoding="utf-8")
+        partial.replace(path)
         message = message_from_string(raw, policy=policy.default)
         body = message.get_body(preferencelist=("plain",))
         links = _LINK.findall(body.get_content() if body else "")

@@ -11,6 +11,18 @@
 - DynamoDBBackend writes: moto checks a condition and writes without a lock, so two threads can
   both pass one condition; DynamoDB serializes writes to an item, and so does this lock. Reads
   take it too: moto copies an item while a write may be changing it ("dictionary changed size").
+
+What moto recomputes per execution or per call, computed once (thread-safe; each is checked by
+the canary test, the concurrent workflow tests run them under load):
+- ExecutionWorker._get_evaluation_entrypoint parses the definition (ANTLR) at every execution:
+  one parsed program per definition. Its components are read-only during evaluation, except
+  EvalComponent.heap_key (a lazily drawn id naming each Retry's counters in the execution's own
+  heap): drawn for every component before the program is shared.
+- lambda_eval_utils.boto_client_for builds a boto3 client per Lambda task: one per region.
+- json_path.parse / result_path.parse (jsonpath_ng) build a PLY parser per call: one parsed
+  expression per path.
+- BaseResponse.call_action lists its class's methods (inspect.getmembers) at every AWS call the
+  handlers and the interpreter make: one list per response class.
 """
 
 from __future__ import annotations
@@ -45,6 +57,17 @@ def install(engine: Any) -> None:
     for name in ("send_task_success", "send_task_failure"):
         _replace(StepFunctionsParserBackend, name, _past_starting_executions(getattr(StepFunctionsParserBackend, name)))
     serialize_dynamodb_writes()
+    _replace(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_once)
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    _replace(lambda_eval_utils, "boto_client_for", _one_client_per_region(lambda_eval_utils.boto_client_for))
+    for module in (json_path, result_path):
+        _replace(module, "parse", functools.lru_cache(maxsize=1024)(module.parse))
+    from moto.core import responses
+
+    _replace(responses, "method_names_from_class", functools.lru_cache(maxsize=None)(responses.method_names_from_class))
 
 
 _write_lock = threading.RLock()
@@ -74,6 +97,9 @@ def uninstall() -> None:
         setattr(owner, name, original)
         del _originals[key]
     _engine = None
+    with _cache_lock:
+        _programs.clear()
+        _clients.clear()
 
 
 def prune_threads() -> None:
@@ -84,7 +110,7 @@ def prune_threads() -> None:
 
 
 def _replace(owner: Any, name: str, replacement: Any) -> None:
-    key = f"{owner.__qualname__}.{name}"
+    key = f"{getattr(owner, '__qualname__', owner.__name__)}.{name}"
     if key not in _originals:
         _originals[key] = (owner, name, getattr(owner, name))
     setattr(owner, name, replacement)
@@ -157,3 +183,54 @@ def _past_starting_executions(original: Any) -> Any:
         return original(self, *args, **kwargs)
 
     return send
+
+
+_cache_lock = threading.Lock()
+_programs: dict[str, Any] = {}
+_clients: dict[tuple[str, str, bool], Any] = {}
+
+
+def _parsed_once(self: Any) -> Any:
+    definition = self._evaluation_details.state_machine_details.definition
+    with _cache_lock:
+        program = _programs.get(definition)
+        if program is None:
+            program = _original("ExecutionWorker", "_get_evaluation_entrypoint")(self)
+            _draw_heap_keys(program)
+            _programs[definition] = program
+    return program
+
+
+def _draw_heap_keys(program: Any) -> None:
+    from moto.stepfunctions.parser.asl.component.component import Component
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    seen: set[int] = set()
+    pending = [program]
+    while pending:
+        item = pending.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, EvalComponent):
+            item.heap_key  # noqa: B018 - drawn now, before threads share the component
+        if isinstance(item, Component):
+            pending.extend(vars(item).values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+
+
+def _one_client_per_region(original: Any) -> Any:
+    @functools.wraps(original)
+    def client(region: str, service: str, state_credentials: Any = None) -> Any:
+        from moto.core.models import botocore_stubber
+
+        key = (region, service, botocore_stubber.enabled)  # the credentials are not used by moto's client
+        with _cache_lock:
+            if key not in _clients:
+                _clients[key] = original(region=region, service=service, state_credentials=state_credentials)
+            return _clients[key]
+
+    return client

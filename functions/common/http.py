@@ -1,25 +1,34 @@
-"""Shared pieces of the HTTP handlers: strict body parsing, request audit, JSON error answers."""
+"""Shared pieces of the HTTP handlers: strict body parsing, request audit, JSON error answers.
+
+Powertools' event handler is imported only by what needs it: the body parsing also serves a
+plain proxy handler (double) whose cold start is on the workflow's path.
+"""
 
 from __future__ import annotations
 
+import base64
 import json
-from typing import Any
-
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from typing import TYPE_CHECKING, Any
 
 from functions.common.callbacks import Audit
 from functions.common.errors import RequestRefused, MalformedRequest
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
 MAX_BODY_BYTES = 64 * 1024
+JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
 
 def json_response(status_code: int, body: dict[str, Any]) -> Response:
-    return Response(
-        status_code=status_code,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body, ensure_ascii=False),
-        headers={"Cache-Control": "no-store"},
-    )
+    from aws_lambda_powertools.event_handler import Response
+
+    return Response(status_code=status_code, body=json.dumps(body, ensure_ascii=False), headers=dict(JSON_HEADERS))
+
+
+def json_answer(status_code: int, body: dict[str, Any]) -> dict[str, Any]:
+    """The same answer as json_response, as a Lambda proxy response (for a plain handler)."""
+    return {"statusCode": status_code, "headers": dict(JSON_HEADERS), "body": json.dumps(body, ensure_ascii=False)}
 
 
 def add_json_error_answers(app: APIGatewayRestResolver) -> None:
@@ -36,10 +45,14 @@ def _refuse_constant(name: str) -> Any:
 
 def parse_json_object(app: APIGatewayRestResolver) -> dict[str, Any]:
     """The request body as a JSON object, or MalformedRequest with the reason."""
-    event = app.current_event
-    if media_type(event.headers) != "application/json":
+    return parse_json_body(app.current_event.raw_event)
+
+
+def parse_json_body(event: dict[str, Any]) -> dict[str, Any]:
+    """parse_json_object for a proxy event as Lambda receives it."""
+    if media_type(event.get("headers")) != "application/json":
         raise MalformedRequest("Send the body as JSON with 'Content-Type: application/json'.")
-    body = body_text(app)
+    body = event_body_text(event)
     if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         raise MalformedRequest(f"The body is larger than {MAX_BODY_BYTES} bytes.")
     try:
@@ -53,8 +66,15 @@ def parse_json_object(app: APIGatewayRestResolver) -> dict[str, Any]:
 
 def body_text(app: APIGatewayRestResolver) -> str:
     """The request body as text, or MalformedRequest when its bytes are not UTF-8."""
+    return event_body_text(app.current_event.raw_event)
+
+
+def event_body_text(event: dict[str, Any]) -> str:
+    body = event.get("body") or ""
+    if not event.get("isBase64Encoded"):
+        return body
     try:
-        return app.current_event.decoded_body or ""
+        return base64.b64decode(body).decode("utf-8")
     except ValueError:  # UnicodeDecodeError (or bad base64) from a binary body
         raise MalformedRequest("The body is not UTF-8 text.") from None
 

@@ -128,7 +128,8 @@ def test_zips_hold_only_what_the_function_imports(packaged):
     for path in zips:
         names = zipfile.ZipFile(path).namelist()
         assert not [name for name in names if forbidden.match(name)], path.name
-        own = {name.split("/")[1] for name in names if name.startswith("functions/") and name.count("/") >= 2}
+        own = {name.split("/")[1] for name in names
+               if name.startswith("functions/") and name.count("/") >= 2 and "/__pycache__/" not in name}
         print(f"{path.name}: {path.stat().st_size} bytes")
         assert "common" in own and len(own) == 2, (path.name, own)  # its own folder and common/
 
@@ -153,9 +154,38 @@ def test_the_api_is_throttled():
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 
 
-def test_every_handler_imports_from_its_own_zip_alone(packaged, tmp_path):
-    """The zip plus what the runtime provides is enough: nothing the handler imports was trimmed."""
+def test_every_module_in_each_zip_ships_as_python_312_bytecode(packaged):
+    """Compiled for the runtime, in unchecked-hash mode; the service's own code keeps its source."""
+    import importlib.util
+
+    for path in sorted(BUILD.glob("*.zip")):
+        archive = zipfile.ZipFile(path)
+        names = set(archive.namelist())
+        assert path.stat().st_size <= 1024 * 1024, (path.name, path.stat().st_size)
+        own = [name for name in names if name.startswith("functions/") and name.endswith(".py")]
+        assert own and not [name for name in names if name.endswith(".py") and not name.startswith("functions/")]
+        compiled = [importlib.util.cache_from_source(name) for name in own]
+        compiled += [name for name in names if name.endswith(".pyc") and "__pycache__" not in name]
+        assert len(compiled) > 100, path.name
+        for name in compiled:
+            header = archive.read(name)[:8]
+            assert header[:4] == importlib.util.MAGIC_NUMBER, (path.name, name, "not Python 3.12 bytecode")
+            assert int.from_bytes(header[4:8], "little") == 0b01, (path.name, name, "not unchecked-hash")
+
+
+# What the Lambda Python runtime brings besides the standard library.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+
+
+def test_every_handler_imports_from_its_own_zip_alone_and_its_bytecode(packaged, tmp_path):
+    """The zip plus what the runtime provides is enough: nothing the handler imports was trimmed.
+
+    As on Lambda: the unzipped directory is read-only and nothing writes bytecode. The service's
+    own sources are then replaced by a module that fails, so the import succeeds only if every
+    module came from the zip's bytecode.
+    """
     import shutil
+    import stat
     import sys
     import sysconfig
 
@@ -169,18 +199,18 @@ def test_every_handler_imports_from_its_own_zip_alone(packaged, tmp_path):
     for name, spec in functions.items():
         root = tmp_path / name
         zipfile.ZipFile(BUILD / f"{name}.zip").extractall(root)
-        # Compiled extensions in the zip are built for Lambda (arm64, CPython 3.12): use this
-        # machine's build of the same package to import them here.
-        for extension in root.glob("*/*.so"):
-            package = extension.parent.name
-            shutil.rmtree(root / package)
-            shutil.copytree(site / package, root / package)
+        for source in root.glob("functions/**/*.py"):
+            source.write_text("raise ImportError('imported from source, not from the bytecode')\n")
+        files = sorted(root.rglob("*"))
+        for path in files:
+            path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
         module = spec["handler"].rsplit(".", 1)[0].replace("/", ".")
         run = subprocess.run(
-            [sys.executable, "-I", "-S", "-W", "error::ImportWarning", "-c",
+            [sys.executable, "-S", "-W", "error::ImportWarning", "-c",
              f"import sys; sys.path[:0] = [{str(root)!r}, {str(runtime)!r}]; import {module}"],
-            capture_output=True, text=True, timeout=120,
-            env={"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "check", "PATH": os.environ["PATH"]},
+            capture_output=True, text=True, timeout=120, cwd=root,
+            env={"AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "check", "PATH": os.environ["PATH"],
+                 "PYTHONDONTWRITEBYTECODE": "1", "LAMBDA_TASK_ROOT": str(root)},
         )
         assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
 
@@ -216,6 +246,8 @@ def test_package_refuses_a_policy_that_cannot_work_naming_the_key():
         'env.json, stage "qa": APPROVAL_POLICY: asks for 3 approvals but there are 2 approvers (APPROVERS)')
     accepted = plugin_resolves({**stage, "APPROVAL_POLICY": 2, "REMINDER_INTERVAL_SECONDS": 120}, "firstWaitSeconds")
     assert accepted.returncode == 0 and json.loads(accepted.stdout) == 120
+
+
 def start_method(template) -> dict:
     (start,) = [m for m in resources(template, "AWS::ApiGateway::Method").values()
                 if "states:action/StartExecution" in json.dumps(m)]
@@ -273,3 +305,4 @@ def test_packaging_prints_no_warning_about_an_http_api_or_a_stack(packaged):
     output = PACKAGE_OUTPUT.read_text()
     assert "Service packaged" in output
     assert "serverless-api-gateway-throttling" not in output, output
+        assert sorted(root.rglob("*")) == files, f"{name}: files written into the function's directory"

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -31,6 +32,10 @@ class LocalService:
         self.url = f"http://127.0.0.1:{self.port}"
         self.outbox = outbox
         self.log = log
+        self._emails: list[tuple[object, str]] = []  # (message, plain text), in the order read
+        self._read: set[str] = set()
+        self._by_name: dict[str, tuple[int, list]] = {}  # name -> (emails scanned, its emails)
+        self._emails_lock = threading.Lock()
         env = {**os.environ, "PORT": str(self.port), "OUTBOX": str(outbox), **environment}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "local"],
@@ -75,13 +80,28 @@ class LocalService:
         raise AssertionError(f"execution {name} still RUNNING after {timeout} s")
 
     # -- the outbox ------------------------------------------------------------------------
+    # Read incrementally: each .eml is parsed once (local mode writes it whole, by a rename), and
+    # each execution's emails are found by scanning only what arrived since that name was asked.
+    def _read_new_emails(self) -> list[tuple[object, str]]:
+        if self.outbox.exists():
+            for path in sorted(self.outbox.glob("*.eml")):
+                if path.name not in self._read:
+                    message = message_from_bytes(path.read_bytes(), policy=policy.default)
+                    self._read.add(path.name)
+                    self._emails.append((message, text_of(message)))
+        return self._emails
+
     def emails(self) -> list:
-        if not self.outbox.exists():
-            return []
-        return [message_from_bytes(path.read_bytes(), policy=policy.default) for path in sorted(self.outbox.glob("*.eml"))]
+        with self._emails_lock:
+            return [message for message, _ in self._read_new_emails()]
 
     def emails_for(self, name: str) -> list:
-        return [message for message in self.emails() if name in text_of(message)]
+        with self._emails_lock:
+            emails = self._read_new_emails()
+            scanned, found = self._by_name.get(name, (0, []))
+            found = found + [message for message, text in emails[scanned:] if name in text]
+            self._by_name[name] = (len(emails), found)
+            return list(found)
 
     def wait_for_email(self, name: str, subject_start: str, timeout: float = 30):
         deadline = time.monotonic() + timeout

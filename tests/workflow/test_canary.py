@@ -21,6 +21,8 @@ class RecordingEngine:
 
     def invoke_lambda(self, name, event):
         self.invocations.append((name, event))
+        if isinstance(event, dict) and event.get("fail"):
+            return json.dumps({"errorType": "Refused", "errorMessage": "asked to fail"}), True
         return json.dumps({"echo": event}), False
 
     def email_sent(self, message_id, raw):
@@ -42,12 +44,26 @@ def engine():
 
 
 def test_hooked_moto_internals_have_the_expected_signatures():
+    hooks.uninstall()  # moto's own functions, not the caching wrappers
     from moto.awslambda.models import LambdaFunction
     from moto.ses.models import SESBackend
     from moto.stepfunctions.parser.backend.execution import Execution
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.core import responses
+    from moto.stepfunctions.parser.asl.utils import json_path
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
     expected = {
+        "moto.stepfunctions.parser.backend.execution_worker.ExecutionWorker._get_evaluation_entrypoint": (
+            ExecutionWorker, "_get_evaluation_entrypoint", ["self"]),
+        "moto...state_task.lambda_eval_utils.boto_client_for": (
+            lambda_eval_utils, "boto_client_for", ["region", "service", "state_credentials"]),
+        "moto.stepfunctions.parser.asl.utils.json_path.parse": (json_path, "parse", ["path"]),
+        "moto.stepfunctions.parser.asl.component.common.path.result_path.parse": (result_path, "parse", ["string"]),
+        "moto.core.responses.method_names_from_class": (responses, "method_names_from_class", ["clazz"]),
         "moto.stepfunctions.parser.models.StepFunctionsParserBackend.send_task_success": (
             StepFunctionsParserBackend, "send_task_success", ["self", "task_token", "outcome"]),
         "moto.stepfunctions.parser.backend.execution.Execution.stop": (
@@ -94,6 +110,84 @@ def test_state_machine_progress_and_emails_reach_the_engine(engine):
     assert ("canary-run", "PassStateEntered") in engine.events, (
         "moto's EventManager.add_event / ExecutionWorker._get_evaluation_environment hook reports nothing")
     assert len(engine.emails) == 1, "moto.ses.models.SESBackend.send_raw_email hook wrote no .eml"
+
+
+def _wait_for_ends(engine, names, timeout=30):
+    import time
+
+    ends = ("ExecutionSucceeded", "ExecutionFailed")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        finished = {name: kind for name, kind in engine.events if kind in ends and name in names}
+        if len(finished) == len(names):
+            return finished
+        time.sleep(0.02)
+    raise AssertionError(f"executions still running: {set(names) - set(finished)}")
+
+
+def test_each_execution_reuses_the_parsed_definition_one_lambda_client_and_parsed_json_paths(engine, monkeypatch):
+    """The caches in local/hooks.py: one ANTLR parse per definition, one boto3 Lambda client, one
+    jsonpath parse per path, one method list per moto response class, however many executions;
+    and under concurrency each execution keeps its own Retry counters (the shared program's heap
+    keys are drawn before it is shared)."""
+    import threading
+
+    import boto3 as boto3_module
+    from jsonpath_ng.parser import JsonPathParser
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    function = boto3.client("lambda").create_function(
+        FunctionName="canary", Runtime="python3.12", Role=role, Handler="h.h", Code={"ZipFile": b"x"})["FunctionArn"]
+    definition = {"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": function, "InputPath": "$.request", "ResultPath": "$.answer",
+        "Retry": [{"ErrorEquals": ["Refused"], "MaxAttempts": 1, "IntervalSeconds": 1}], "End": True}}}
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(name="cached", roleArn=role, definition=json.dumps(definition))["stateMachineArn"]
+
+    counts = {"definition parses": 0, "lambda clients": 0, "jsonpath parses": 0, "response method listings": 0}
+    lock = threading.Lock()
+
+    def counting(key, original):
+        def wrapper(*args, **kwargs):
+            if key != "lambda clients" or kwargs.get("service_name") == "lambda":
+                with lock:
+                    counts[key] += 1
+            return original(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse",
+                        staticmethod(counting("definition parses", AmazonStateLanguageParser.parse)))
+    monkeypatch.setattr(boto3_module, "client", counting("lambda clients", boto3_module.client))
+    monkeypatch.setattr(JsonPathParser, "parse", counting("jsonpath parses", JsonPathParser.parse))
+    monkeypatch.setattr(inspect, "getmembers", counting("response method listings", inspect.getmembers))
+
+    def run(names, fail):
+        for name in names:
+            sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps({"request": {"fail": fail}}))
+
+    run(["first"], False)
+    assert _wait_for_ends(engine, {"first"}) == {"first": "ExecutionSucceeded"}
+    after_first = dict(counts)
+    assert after_first["definition parses"] == 1 and after_first["lambda clients"] == 1, after_first
+    assert after_first["jsonpath parses"] >= 2, after_first  # InputPath and ResultPath
+
+    succeeding = {f"ok-{index}" for index in range(6)}
+    failing = {f"refused-{index}" for index in range(6)}
+    starters = [threading.Thread(target=run, args=(sorted(succeeding), False)),
+                threading.Thread(target=run, args=(sorted(failing), True))]
+    for starter in starters:
+        starter.start()
+    for starter in starters:
+        starter.join()
+    ends = _wait_for_ends(engine, succeeding | failing)
+    assert counts == after_first, "moto recomputed what local/hooks.py caches: " + str((after_first, counts))
+    assert {ends[name] for name in succeeding} == {"ExecutionSucceeded"}
+    assert {ends[name] for name in failing} == {"ExecutionFailed"}
+    calls = [event for _, event in engine.invocations]
+    assert calls.count({"fail": False}) == 7
+    assert calls.count({"fail": True}) == 12, "each refused execution is tried twice (MaxAttempts 1), no more"
 
 
 def test_dynamodb_reads_and_writes_take_the_one_lock():
