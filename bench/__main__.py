@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
            lambda: coldstart.measure(args.cold_runs, package.BUILD))
     _phase(results, "inproc", "3. cost per execution + profile (in-process engine)",
            lambda: run_json_module("bench.inproc", ["--profile-runs", str(args.profile_runs)], timeout=600))
+    _phase(results, "reminders", "3. cost per execution with reminders (approved after the second reminder)",
+           lambda: run_json_module("bench.inproc", ["--reminders", "2"], timeout=300))
     _phase(results, "latency", f"4. local engine speed ({args.runs} runs, {args.concurrent} concurrent)",
            lambda: latency.measure(args.runs, args.warmup, args.concurrent, args.workers))
     _phase(results, "console", f"4. local console open vs closed ({args.runs} + {args.runs} runs)",

@@ -213,6 +213,7 @@ def test_every_handler_imports_from_its_own_zip_alone_and_its_bytecode(packaged,
                  "PYTHONDONTWRITEBYTECODE": "1", "LAMBDA_TASK_ROOT": str(root)},
         )
         assert run.returncode == 0, f"{name}: {run.stderr[-2000:]}"
+        assert sorted(root.rglob("*")) == files, f"{name}: files written into the function's directory"
 
 
 def test_the_approval_policy_reaches_the_functions_checked(packaged):
@@ -305,4 +306,3 @@ def test_packaging_prints_no_warning_about_an_http_api_or_a_stack(packaged):
     output = PACKAGE_OUTPUT.read_text()
     assert "Service packaged" in output
     assert "serverless-api-gateway-throttling" not in output, output
-        assert sorted(root.rglob("*")) == files, f"{name}: files written into the function's directory"
