@@ -7,7 +7,6 @@ Every request the page makes stays on 127.0.0.1, and no console response carries
 Screenshots at 1280 and 390 px go to test-artifacts/.
 """
 
-import os
 import re
 import time
 from urllib.parse import urlsplit
@@ -15,8 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from local.console.redact import REDACTED
-from tests.browser.test_approval_page import ARGS, ARTIFACTS, CHROMIUM
-from tests.workflow.conftest import LocalService
+from tests.browser.conftest import ARTIFACTS, local_service
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -25,22 +23,7 @@ _TOKEN_VALUE = re.compile(r'task_?token\\*"?\s*:\s*\\*"([^"\\]*)', re.IGNORECASE
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("console")
-    service = LocalService(directory / "outbox", directory / "local.log")
-    yield service
-    assert service.stop() == 0
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    yield from local_service(tmp_path_factory, "console")
 
 
 class Watch:

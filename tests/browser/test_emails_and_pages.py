@@ -4,14 +4,13 @@ pages, the failure email; a comment with accents, an em dash, guillemets and mar
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
 import requests
 
-from tests.browser.test_approval_page import ARGS, ARTIFACTS, CHROMIUM
-from tests.workflow.conftest import LocalService, text_of
+from tests.browser.conftest import ARTIFACTS, local_service
+from tests.workflow.conftest import text_of
 
 COMMENT = "Très cher — «non» <b>markup</b>"
 WIDTHS = (390, 1280)
@@ -19,22 +18,7 @@ WIDTHS = (390, 1280)
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("what-people-see")
-    service = LocalService(directory / "outbox", directory / "local.log")
-    yield service
-    assert service.stop() == 0
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    yield from local_service(tmp_path_factory, "what-people-see")
 
 
 def html_of(message) -> str:
@@ -70,7 +54,6 @@ def button_colours(page) -> dict[str, str]:
 
 
 def test_the_emails_and_pages_a_person_sees(service, browser):
-    ARTIFACTS.mkdir(exist_ok=True)
     name = service.start(1234, -34)
     request = service.wait_for_email(name, "Approval needed")
     assert request["Subject"] == "Approval needed: 1234 + -34, doubled = 2400"
