@@ -39,7 +39,7 @@ class Bare:
         from moto.awslambda.models import LambdaFunction
 
         from local.config import load_service
-        from local.intrinsics import resolve_intrinsics
+        from local.intrinsics import pseudo_parameters, resolve_intrinsics
 
         self.approvals: dict[str, queue.Queue] = {}
         self._approvals_lock = threading.Lock()
@@ -65,7 +65,7 @@ class Bare:
                 "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}}]}),
         )["Role"]["Arn"]
         lambdas = boto3.client("lambda", region_name=region)
-        names: dict[str, str] = {"AWS::Region": region, "AWS::AccountId": ACCOUNT}
+        names: dict[str, str] = pseudo_parameters(region, ACCOUNT, "bare")
         self._function_of: dict[str, str] = {}
         for function in service.functions.values():
             lambda_name = f"bare-{function.name}"

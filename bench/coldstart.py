@@ -341,14 +341,10 @@ def _lambda_environment(name: str, memory: int, task_root: str, runtime: str) ->
 def _function_env(function: Any, service: Any, stand_in_url: str) -> dict[str, str]:
     """The function's serverless.yml environment, its references resolved to bench values."""
     from local.config import ConfigError
-    from local.intrinsics import resolve_intrinsics
+    from local.intrinsics import pseudo_parameters, resolve_intrinsics
 
     names: dict[str, str] = {
-        "AWS::Region": REGION,
-        "AWS::AccountId": ACCOUNT,
-        "AWS::Partition": "aws",
-        "AWS::URLSuffix": "amazonaws.com",
-        "AWS::StackName": f"{service.name}-dev",
+        **pseudo_parameters(REGION, ACCOUNT, f"{service.name}-dev"),
         "ApprovalStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{service.state_machine_name}",
     }
     for logical_id, resource in service.resources.items():

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from local import hooks
 from local.config import ConfigError, Service
-from local.intrinsics import resolve_intrinsics
+from local.intrinsics import pseudo_parameters, resolve_intrinsics
 from local.lambda_runtime import FunctionRunner, install_thread_environ
 
 ACCOUNT = "123456789012"
@@ -74,13 +74,7 @@ class LocalEngine:
                 }
             ),
         )["Role"]["Arn"]
-        names = {
-            "AWS::Region": region,
-            "AWS::AccountId": ACCOUNT,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackName": f"{self.service.name}-{self.service.stage}",
-        }
+        names = pseudo_parameters(region, ACCOUNT, f"{self.service.name}-{self.service.stage}")
         names.update(self._create_resources(region))
         prefix = f"{self.service.name}-{self.service.stage}"
         lambdas = boto3.client("lambda", region_name=region)

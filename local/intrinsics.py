@@ -12,6 +12,17 @@ _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 _PSEUDO_PARAMETER = re.compile(r"#\{(AWS::[A-Za-z]+)\}")
 
 
+def pseudo_parameters(region: str, account: str, stack: str) -> dict[str, str]:
+    """CloudFormation's pseudo parameters, as the local engine (and the benchmarks) resolve them."""
+    return {
+        "AWS::Region": region,
+        "AWS::AccountId": account,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::StackName": stack,
+    }
+
+
 def resolve_intrinsics(value: Any, *, names: Mapping[str, str], api_base_url: str) -> Any:
     """Replace Ref / Fn::GetAtt / Fn::Sub with local values.
 
