@@ -31,3 +31,12 @@ class FakeLambdaContext:
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (pytest.ini: -n, --dist loadgroup), the deploy tests share one worker:
+    they package into the one .serverless/ folder of the repo, one after the other."""
+    for item in items:
+        if "tests/deploy/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("deploy"))
