@@ -191,11 +191,36 @@ def _item(callback_id: str, kind: str, status: str = "PENDING", with_token: bool
     return item
 
 
+def _ballot_item(ballot_id: str) -> dict[str, Any]:
+    now = int(time.time())
+    return {"id": {"S": ballot_id}, "kind": {"S": "ballot"}, "request": {"S": "approval#bench-execution"},
+            "approver": {"S": "approver@example.com"}, "role": {"S": "approver"}, "execution": {"S": "bench-execution"},
+            "createdAt": {"N": str(now)}, "expiresAt": {"N": str(now + 600)}}
+
+
+def _request_item(request_id: str) -> dict[str, Any]:
+    """An open approval request, as functions.common.callbacks stores it (without its token)."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    from functions.common.approval_policy import ApprovalPolicy
+
+    now = time.time()
+    item = {
+        "id": request_id, "kind": "approval", "status": "PENDING", "execution": "bench-execution",
+        "createdAt": int(now), "expiresAt": int(now) + 600, "startedAtMs": int(now * 1000),
+        "deadlineMs": int(now * 1000) + 600_000, "context": {"x": 3, "y": 4, "sum": 7, "doubled": 14},
+        "policy": ApprovalPolicy.from_config({"RECIPIENT_EMAIL": "approver@example.com"}).environment(),
+        "required": 1, "rejectionLimit": 1, "approvals": 0, "rejections": 0, "votes": {},
+        "ballots": {"approver@example.com": "b" * 32}, "remindersSent": 0,
+    }
+    return {key: TypeSerializer().serialize(value) for key, value in item.items()}
+
+
 def _json_reply(operation: str, request: dict[str, Any]) -> dict[str, Any]:
     key = (request.get("Key") or {}).get("id", {}).get("S", "x" * 32)
     values = request.get("ExpressionAttributeValues") or {}
-    if operation == "GetItem":
-        return {"Item": _item(key, "approval", with_token=False)}
+    if operation == "GetItem":  # an approval request by its execution, or the ballot a link names
+        return {"Item": _request_item(key) if key.startswith("approval#") else _ballot_item(key)}
     if operation == "UpdateItem":
         if request.get("ReturnValues") == "ALL_NEW":
             kind = values.get(":kind", {}).get("S", "approval")
@@ -237,6 +262,7 @@ def _events(stand_in_url: str) -> dict[str, tuple[Any, str]]:
         "calculate": ({"execution": "bench-execution", "taskToken": token, **numbers}, "Calculate's Payload"),
         "requestApproval": ({"execution": "bench-execution", "taskToken": token, **numbers, "sum": 7, "doubled": 14},
                             "Approval's Payload"),
+        "followUp": ({"execution": "bench-execution"}, "FollowUp's Parameters (an open request, nothing due yet)"),
         "finalize": ({"execution": "bench-execution", "input": numbers, "calculation": calculation,
                       "approval": approval}, "Finalize's Parameters"),
         "notifyFailure": ({"execution": "bench-execution",
@@ -251,7 +277,8 @@ def _events(stand_in_url: str) -> dict[str, tuple[Any, str]]:
                                   path_parameters={"id": callback}, headers=json_headers,
                                   body=json.dumps({"result": 14})), "POST /callbacks/{id}"),
         "approvalPages": (proxy_event("GET", "/approve", resource="/approve", query=f"id={callback}",
-                                      headers={"User-Agent": "bench"}), "GET /approve?id= (the page a click opens)"),
+                                      headers={"User-Agent": "bench"}),
+                          "GET /approve?id= (the page a click opens: its ballot, then its request)"),
         "executions": (proxy_event("GET", "/executions/bench-execution", resource="/executions/{name}",
                                    path_parameters={"name": "bench-execution"}, headers={"User-Agent": "bench"}),
                        "GET /executions/{name}"),
