@@ -124,11 +124,18 @@ class ApprovalPolicy:
     def follows_up(self) -> bool:
         return bool((self.reminder_interval_seconds and self.max_reminders) or self.escalation_email)
 
+    def next_reminder(self, reminders_sent: int) -> int | None:
+        """Seconds after the request at which the next reminder is due; None when none is left."""
+        if self.reminder_interval_seconds and reminders_sent < self.max_reminders:
+            return (reminders_sent + 1) * self.reminder_interval_seconds
+        return None
+
     def follow_ups(self, *, reminders_sent: int, escalated: bool) -> list[int]:
         """Seconds after the request at which the next reminder / the escalation are due."""
         due = []
-        if self.reminder_interval_seconds and reminders_sent < self.max_reminders:
-            due.append((reminders_sent + 1) * self.reminder_interval_seconds)
+        reminder = self.next_reminder(reminders_sent)
+        if reminder is not None:
+            due.append(reminder)
         if self.escalation_email and not escalated:
             due.append(self.escalate_after_seconds)
         return due

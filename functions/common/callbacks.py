@@ -210,23 +210,32 @@ class CallbackStore:
 
         only_if_pending: leave an answer already recorded as it is (then this does nothing).
         """
-        values = {":status": {"S": status}}
-        condition = "attribute_exists(id)"
         if only_if_pending:
-            values[":pending"] = {"S": PENDING}
-            condition = "#status = :pending"
+            self._transition(callback_id, "SET #status = :status", "#status = :pending", {":status": status, ":pending": PENDING})
+            return
+        self._db.update_item(
+            TableName=self._table,
+            Key={"id": {"S": callback_id}},
+            UpdateExpression="SET #status = :status",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":status": {"S": status}},
+            ConditionExpression="attribute_exists(id)",
+        )
+
+    def _transition(self, record_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+        """One conditional update of a record (`#status` names its status); False if the condition failed."""
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key={"id": {"S": callback_id}},
-                UpdateExpression="SET #status = :status",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values,
+                Key={"id": {"S": record_id}},
+                UpdateExpression=update,
                 ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_serialize(values),
             )
         except self._db.exceptions.ConditionalCheckFailedException:
-            if not only_if_pending:
-                raise
+            return False
+        return True
 
     def open_callback(self, callback_id: str, *, kind: str, now: float) -> Callback:
         """The callback if it can still be resolved; otherwise the reason, raised."""
@@ -378,8 +387,6 @@ class Ballot:
     request: str
     approver: str
     role: str
-    execution: str
-    expires_at: int
 
 
 @dataclass(frozen=True)
@@ -558,14 +565,7 @@ class ApprovalStore(CallbackStore):
         item = _deserialize(answer["Item"]) if "Item" in answer else {}
         if item.get("kind") != BALLOT:
             raise NotFound("This link is unknown: it may be mistyped or long expired.")
-        return Ballot(
-            id=item["id"],
-            request=item["request"],
-            approver=item["approver"],
-            role=item["role"],
-            execution=item["execution"],
-            expires_at=int(item["expiresAt"]),
-        )
+        return Ballot(id=item["id"], request=item["request"], approver=item["approver"], role=item["role"])
 
     def open_ballot(self, ballot_id: str, now: float) -> tuple[Ballot, ApprovalRequest]:
         """The ballot and its request if this approver can still vote; otherwise the reason, raised."""
@@ -650,7 +650,7 @@ class ApprovalStore(CallbackStore):
         return item.pop("taskToken"), _approval_request(item)
 
     def _put_ballot(self, request: ApprovalRequest, approver: str, role: str, ballot_id: str) -> Ballot:
-        ballot = Ballot(ballot_id, request.id, approver, role, request.execution, request.expires_at)
+        ballot = Ballot(ballot_id, request.id, approver, role)
         item = {
             "id": ballot.id,
             "kind": BALLOT,
@@ -664,20 +664,6 @@ class ApprovalStore(CallbackStore):
         self._db.put_item(TableName=self._table, Item=_serialize(item), ConditionExpression="attribute_not_exists(id)")
         return ballot
 
-    def _transition(self, request_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key={"id": {"S": request_id}},
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_serialize(values),
-            )
-        except self._db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
     def _why_no_vote(self, ballot: Ballot, now: float) -> Exception:
         return ballot_refusal(self.approval(ballot.request), ballot, now) or AlreadyResolved(
             "This request was just decided."
@@ -688,19 +674,19 @@ def ballot_refusal(request: ApprovalRequest | None, ballot: Ballot | None, now: 
     """Why this ballot cannot vote now (404 / 409 / 410), or None if it can. One rule for pages and votes."""
     if request is None:
         return NotFound("This link is unknown: it may be mistyped or long expired.")
-    if request.status in (EXPIRED, CANCELLED):
-        if now >= request.deadline:
-            return Expired("This request has expired: the deadline passed before a decision was made.", request)
-        return Expired("This request is no longer waiting for an answer: its workflow has ended.", request)
-    own = request.vote_of(ballot.approver) if ballot else None
-    outcome = request.outcome
-    if own is not None:
-        decided = f" The request is {outcome}." if outcome else ""
-        return AlreadyResolved(f"You already answered this request: {own.decision}.{decided}", request)
-    if outcome is not None:
-        return AlreadyResolved(f"This request was already decided: {outcome}.", request)
+    closed = request.status in (EXPIRED, CANCELLED)
+    if not closed:
+        own = request.vote_of(ballot.approver) if ballot else None
+        outcome = request.outcome
+        if own is not None:
+            decided = f" The request is {outcome}." if outcome else ""
+            return AlreadyResolved(f"You already answered this request: {own.decision}.{decided}", request)
+        if outcome is not None:
+            return AlreadyResolved(f"This request was already decided: {outcome}.", request)
     if now >= request.deadline:
         return Expired("This request has expired: the deadline passed before a decision was made.", request)
+    if closed:
+        return Expired("This request is no longer waiting for an answer: its workflow has ended.", request)
     return None
 
 

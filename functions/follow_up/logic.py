@@ -59,8 +59,8 @@ def follow_up(
         if ballot is not None:
             _send(mailer, [ballot_email(request, ballot, settings, ESCALATION, now)], "escalation")
     reminders = request.reminders_sent
-    next_reminder = (reminders + 1) * policy.reminder_interval_seconds
-    if policy.reminder_interval_seconds and reminders < policy.max_reminders and elapsed >= next_reminder - GRACE_SECONDS:
+    due = policy.next_reminder(reminders)
+    if due is not None and elapsed >= due - GRACE_SECONDS:
         if store.count_reminder(request):
             reminders += 1
             _send(mailer, [ballot_email(request, ballot, settings, REMINDER, now) for ballot in _unanswered(request)], "reminder")
@@ -71,7 +71,7 @@ def follow_up(
 
 def _unanswered(request: ApprovalRequest) -> list[Ballot]:
     return [
-        Ballot(request.ballots[address], request.id, address, APPROVER, request.execution, request.expires_at)
+        Ballot(request.ballots[address], request.id, address, APPROVER)
         for address in request.waiting_for()
     ]
 

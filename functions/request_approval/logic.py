@@ -21,18 +21,16 @@ from functions.common.settings import Settings
 def request_approval(
     event: dict[str, Any], *, store: ApprovalStore, mailer: Mailer, states: Any, settings: Settings
 ) -> dict:
-    if event.get("rearm"):
-        request = rearm_approval(store, states, event["execution"], event["taskToken"])
-        return {"status": request.status}
-    numbers = {key: event[key] for key in ("x", "y", "sum", "doubled")}
-    opened = store.create_approval(
-        task_token=event["taskToken"],
-        execution=event["execution"],
-        policy=settings.approval_policy,
-        context=numbers,
-        started_at=_epoch(event.get("enteredAt")),
-    )
-    if opened is None:  # this invocation was retried: the emails went out the first time
+    opened = None
+    if not event.get("rearm"):
+        opened = store.create_approval(
+            task_token=event["taskToken"],
+            execution=event["execution"],
+            policy=settings.approval_policy,
+            context={key: event[key] for key in ("x", "y", "sum", "doubled")},
+            started_at=_epoch(event.get("enteredAt")),
+        )
+    if opened is None:  # a later wait, or a retried first one whose emails went out already
         request = rearm_approval(store, states, event["execution"], event["taskToken"])
         return {"status": request.status}
     request, ballots = opened

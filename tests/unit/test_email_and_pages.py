@@ -29,7 +29,7 @@ REQUEST_RECORD = ApprovalRequest(
     approvals=1,
     votes=(Vote("bob@example.com", "approved", HOSTILE, "2027-01-15T08:01:00+00:00"),),
 )
-BALLOT = Ballot("A" * 32, REQUEST_RECORD.id, "ann@example.com", "approver", REQUEST_RECORD.execution, 1_800_000_600)
+BALLOT = Ballot("A" * 32, REQUEST_RECORD.id, "ann@example.com", "approver")
 
 
 def parts(email):
@@ -57,7 +57,7 @@ def test_reminder_and_escalation_emails_say_what_they_are():
     reminder, text, _ = parts(ballot_email(REQUEST_RECORD, BALLOT, SETTINGS, REMINDER, now=1_800_000_060))
     assert reminder["Subject"].startswith("Reminder: approval needed")
     assert "You have not answered yet" in text
-    contact = Ballot("B" * 32, REQUEST_RECORD.id, "boss@example.com", ESCALATION, REQUEST_RECORD.execution, 1)
+    contact = Ballot("B" * 32, REQUEST_RECORD.id, "boss@example.com", ESCALATION)
     escalation, text, _ = parts(ballot_email(REQUEST_RECORD, contact, SETTINGS, ESCALATION, now=1_800_000_300))
     assert escalation["To"] == "boss@example.com" and escalation["Subject"].startswith("Escalated: approval needed")
     assert "within 5 minutes" in text and "your answer alone decides" in text
