@@ -159,15 +159,14 @@ class CallbackStore:
         return callback
 
     def get(self, callback_id: str) -> Callback | None:
-        answer = self._db.get_item(
-            TableName=self._table,
-            Key={"id": {"S": callback_id}},
-            ConsistentRead=True,
-            ProjectionExpression=_PROJECTION,
-            ExpressionAttributeNames=_PROJECTION_NAMES,
-        )
-        item = answer.get("Item")
-        return _callback(_deserialize(item)) if item else None
+        item = self._read(callback_id, _PROJECTION, _PROJECTION_NAMES)
+        return _callback(item) if item else None
+
+    def _read(self, record_id: str, projection: str | None = None, names: dict[str, str] | None = None) -> dict[str, Any]:
+        """A record as it is now ({} if there is none), with only the projected attributes."""
+        projected = {"ProjectionExpression": projection, "ExpressionAttributeNames": names} if projection else {}
+        answer = self._db.get_item(TableName=self._table, Key={"id": {"S": record_id}}, ConsistentRead=True, **projected)
+        return _deserialize(answer["Item"]) if "Item" in answer else {}
 
     def claim(
         self, callback_id: str, *, kind: str, resolution: Resolution, audit: Audit, now: float
@@ -550,19 +549,11 @@ class ApprovalStore(CallbackStore):
 
     def approval(self, request_id: str) -> ApprovalRequest | None:
         """The request as it is now, read without its task token."""
-        answer = self._db.get_item(
-            TableName=self._table,
-            Key={"id": {"S": request_id}},
-            ConsistentRead=True,
-            ProjectionExpression=_APPROVAL_PROJECTION,
-            ExpressionAttributeNames=_APPROVAL_PROJECTION_NAMES,
-        )
-        item = _deserialize(answer["Item"]) if "Item" in answer else {}
+        item = self._read(request_id, _APPROVAL_PROJECTION, _APPROVAL_PROJECTION_NAMES)
         return _approval_request(item) if item.get("kind") == APPROVAL else None
 
     def ballot(self, ballot_id: str) -> Ballot:
-        answer = self._db.get_item(TableName=self._table, Key={"id": {"S": check_callback_id(ballot_id)}}, ConsistentRead=True)
-        item = _deserialize(answer["Item"]) if "Item" in answer else {}
+        item = self._read(check_callback_id(ballot_id))  # a ballot holds no token
         if item.get("kind") != BALLOT:
             raise NotFound("This link is unknown: it may be mistyped or long expired.")
         return Ballot(id=item["id"], request=item["request"], approver=item["approver"], role=item["role"])
