@@ -45,18 +45,28 @@ $(CONSOLE)/node_modules/.installed: $(CONSOLE)/package.json $(CONSOLE)/package-l
 	npm ci --prefix $(CONSOLE) --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The local IAM check's evaluator (@cloud-copilot/iam-simulate), pinned by its own lock file.
+IAM := local/iam
+$(IAM)/node_modules/.installed: $(IAM)/package.json $(IAM)/package-lock.json
+	npm ci --prefix $(IAM) --no-audit --no-fund --loglevel=error
+	touch $@
+
 chromium:
 	@command -v chromium >/dev/null || { \
 	  echo "installing Debian's chromium for the browser test"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-install: $(VENV_STAMP) node_modules/.installed .venv-checkov/.installed $(CONSOLE)/node_modules/.installed
+LOCAL_DEPENDENCIES := $(VENV_STAMP) node_modules/.installed $(CONSOLE)/node_modules/.installed $(IAM)/node_modules/.installed
 
-local: $(VENV_STAMP) $(CONSOLE)/node_modules/.installed
+install: $(LOCAL_DEPENDENCIES) .venv-checkov/.installed
+
+# The deploy toolchain too: local mode checks every AWS call against the roles `serverless
+# package` compiles (local/template.py).
+local: $(LOCAL_DEPENDENCIES)
 	$(PY) -m local
 
-test: $(VENV_STAMP) node_modules/.installed .venv-checkov/.installed $(CONSOLE)/node_modules/.installed chromium
+test: $(LOCAL_DEPENDENCIES) .venv-checkov/.installed chromium
 	$(PY) -m pytest
 
 package: node_modules/.installed
@@ -82,8 +92,8 @@ deploy: preflight node_modules/.installed
 remove: preflight-remove node_modules/.installed
 	npx serverless remove --stage $(STAGE) --region $(REGION)
 
-bench: $(VENV_STAMP) node_modules/.installed $(CONSOLE)/node_modules/.installed
+bench: $(LOCAL_DEPENDENCIES)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .venv-checkov node_modules $(CONSOLE)/node_modules .serverless .local test-artifacts
+	rm -rf $(VENV) .venv-checkov node_modules $(CONSOLE)/node_modules $(IAM)/node_modules .serverless .local test-artifacts

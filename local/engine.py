@@ -22,8 +22,10 @@ from typing import Any, Callable
 
 from local import hooks
 from local.config import ConfigError, Service
+from local.iam import Enforcer, role_of, roles_from_template, start_route_role
 from local.intrinsics import pseudo_parameters, resolve_intrinsics
 from local.lambda_runtime import FunctionRunner, install_thread_environ
+from local.template import compiled_template
 
 ACCOUNT = "123456789012"
 _LINK = re.compile(r"https?://[^\s<>\"']+")
@@ -40,6 +42,7 @@ class LocalEngine:
         self._mock: Any = None
         self.state_machine_arn = ""
         self.runner: FunctionRunner | None = None
+        self.iam: Enforcer | None = None
         self._by_lambda_name: dict[str, str] = {}
         # LOCAL_FUNCTION_DELAY=followUp:2 makes the state machine's calls of a function start 2 s
         # late, as a slow cold start would: to rehearse what lands meanwhile (a vote between waits).
@@ -105,7 +108,11 @@ class LocalEngine:
             }
             for function in self.service.functions.values()
         }
-        self.runner = FunctionRunner(self.service.functions, environments, region, ACCOUNT)
+        self.iam = self._enforce_iam(region, names)
+        self.runner = FunctionRunner(
+            self.service.functions, environments, region, ACCOUNT,
+            acting_as=self._function_role if self.iam else None,
+        )
         definition = resolve_intrinsics(
             self.service.state_machine_definition, names=names, api_base_url=self.api_base_url
         )
@@ -113,7 +120,35 @@ class LocalEngine:
             name=self.service.state_machine_name, definition=json.dumps(definition), roleArn=role
         )["stateMachineArn"]
 
+    def _enforce_iam(self, region: str, names: dict[str, str]) -> Enforcer | None:
+        """Every AWS call of the stack checked against its role, as deploy compiles the roles."""
+        if os.environ.get("LOCAL_IAM", "on") == "off":  # for measuring what the check costs
+            return None
+        import boto3
+
+        template = compiled_template("local")
+        record = os.environ.get("LOCAL_IAM_RECORD")
+        enforcer = Enforcer(
+            roles_from_template(template, names), region=region, account=ACCOUNT, report=self.console,
+            record=Path(record) if record else None,
+        )
+        self._roles = {
+            function.name: role_of(template, function.logical_id) for function in self.service.functions.values()
+        }
+        self._state_machine_role = role_of(template, "ApprovalStateMachine")
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        enforcer.install(boto3.DEFAULT_SESSION.events)  # the handlers' clients, as the role they act as
+        enforcer.install(self._states().meta.events, start_route_role(template))  # POST /start
+        return enforcer
+
+    def _function_role(self, function: str) -> Any:
+        assert self.iam is not None
+        return self.iam.acting_as(self._roles[function])
+
     def stop(self) -> None:
+        if self.iam is not None:
+            self.iam.close()
         if self._mock is not None:
             hooks.uninstall()
             self._mock.stop()
@@ -165,6 +200,11 @@ class LocalEngine:
         return self.runner.invoke(function, event)
 
     # -- what the hooks call -------------------------------------------------------------
+    def interpreter_client(self, client: Any) -> None:
+        """A client the state machine interpreter calls AWS with: it acts as the state machine's role."""
+        if self.iam is not None:
+            self.iam.install(client.meta.events, self._state_machine_role)
+
     def invoke_lambda(self, lambda_name: str, event: Any) -> tuple[str, bool]:
         """(payload, errored) the way Lambda reports a handler's result or its exception."""
         function = self._by_lambda_name[lambda_name]

@@ -4,6 +4,8 @@
 - SESBackend.send_raw_email(self, source, destinations, raw_data): also writes the .eml file.
 - EventManager.add_event: reports each execution's progress to the console.
 - StepFunctionResponse.send_task_failure: moto 5.2.5 drops `cause`; pass it on as AWS does.
+- StateTaskLambda / StateTaskServiceLambda._from_error: a Lambda invocation the state machine's
+  role may not make (local/iam.py) fails the Task with Lambda.AWSLambdaException, as on AWS.
 - Execution.stop: moto leaves an execution that waits for a task token RUNNING after
   StopExecution; AWS aborts it at once, so its tokens die. Release the waits as AWS would.
 - StepFunctionsParserBackend.send_task_success/_failure walk all executions and trip over one
@@ -57,6 +59,13 @@ def install(engine: Any) -> None:
     for name in ("send_task_success", "send_task_failure"):
         _replace(StepFunctionsParserBackend, name, _past_starting_executions(getattr(StepFunctionsParserBackend, name)))
     serialize_dynamodb_writes()
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (
+        StateTaskServiceLambda,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+
+    for owner in (StateTaskLambda, StateTaskServiceLambda):
+        _replace(owner, "_from_error", _lambda_access_denied(owner._from_error))
     _replace(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_once)
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -172,6 +181,34 @@ def _stop_execution(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
         endpoint.notify(CallbackOutcomeSuccess(callback_id=endpoint.callback_id, output="{}"))
 
 
+def _lambda_access_denied(original: Any) -> Any:
+    """A Lambda the state machine's role may not invoke fails the Task as on AWS.
+
+    moto names the error after the code ("Lambda.AccessDeniedException", or "Exception" for a plain
+    function ARN); Step Functions reports Lambda.AWSLambdaException with the SDK's description.
+    """
+
+    @functools.wraps(original)
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        from botocore.exceptions import ClientError
+        from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+
+        event = original(self, env, ex)
+        if isinstance(ex, ClientError) and ex.response["Error"]["Code"] == "AccessDeniedException":
+            error = "Lambda.AWSLambdaException"
+            cause = (
+                f"{ex.response['Error']['Message']} (Service: AWSLambda; Status Code: 403; Error Code: "
+                f"AccessDeniedException; Request ID: {ex.response['ResponseMetadata'].get('RequestId', '')}; Proxy: null)"
+            )
+            event.error_name = CustomErrorName(error)
+            for details in (event.event_details or {}).values():
+                details["error"] = error
+                details["cause"] = cause
+        return event
+
+    return from_error
+
+
 def _past_starting_executions(original: Any) -> Any:
     @functools.wraps(original)
     def send(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -231,6 +268,8 @@ def _one_client_per_region(original: Any) -> Any:
         with _cache_lock:
             if key not in _clients:
                 _clients[key] = original(region=region, service=service, state_credentials=state_credentials)
+                if _engine is not None:
+                    _engine.interpreter_client(_clients[key])
             return _clients[key]
 
     return client

@@ -1,4 +1,4 @@
-"""The few CloudFormation intrinsic functions serverless.yml uses in function environments."""
+"""The few CloudFormation intrinsic functions the service uses: function environments, role policies."""
 
 from __future__ import annotations
 
@@ -48,6 +48,9 @@ def resolve_intrinsics(value: Any, *, names: Mapping[str, str], api_base_url: st
             local = {**names, **{k: resolve_intrinsics(v, names=names, api_base_url=api_base_url)
                                  for k, v in variables.items()}}
             return _PLACEHOLDER.sub(lambda match: str(_name(local, match.group(1))), template)
+        if key == "Fn::Join":
+            separator, parts = argument
+            return separator.join(str(resolve_intrinsics(part, names=names, api_base_url=api_base_url)) for part in parts)
         if key.startswith("Fn::"):
             raise ConfigError(f"{key} is not supported by the local engine")
     return {key: resolve_intrinsics(inner, names=names, api_base_url=api_base_url) for key, inner in value.items()}

@@ -102,8 +102,11 @@ class FunctionRunner:
         environments: Mapping[str, Mapping[str, str]],
         region: str,
         account: str,
+        acting_as: Callable[[str], Any] | None = None,
     ) -> None:
         self._functions = functions
+        # A context manager per call: the role the function's AWS calls are checked against.
+        self._acting_as = acting_as or (lambda name: contextlib.nullcontext())
         self._environments = environments
         self._region = region
         self._account = account
@@ -116,7 +119,7 @@ class FunctionRunner:
 
     def invoke(self, name: str, event: Any) -> Any:
         function = self._functions[name]
-        with self._environ.overlay(self._environments[name]):
+        with self._environ.overlay(self._environments[name]), self._acting_as(name):
             handler = self._handler(function)
             context = LambdaContext(function, self._environments[name]["AWS_LAMBDA_FUNCTION_NAME"], self._region, self._account)
             return handler(event, context)

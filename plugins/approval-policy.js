@@ -28,7 +28,9 @@ class ApprovalPolicy {
     const input = JSON.stringify(stage == null ? {} : stage);
     if (!this.plans.has(input)) {
       const python = process.env.PYTHON_BIN || 'python3';
-      const run = spawnSync(python, ['-m', 'functions.common.approval_policy'], { cwd: serviceDir, input, encoding: 'utf8' });
+      // The local stage is `make local`'s: there, as in local mode, environment variables override env.json.
+      const args = ['-m', 'functions.common.approval_policy', ...(stageName === 'local' ? ['--environment-overrides'] : [])];
+      const run = spawnSync(python, args, { cwd: serviceDir, input, encoding: 'utf8' });
       if (run.error) {
         throw new this.serverless.classes.Error(`Could not run ${python} to check the approval policy: ${run.error.message}`);
       }

@@ -6,12 +6,14 @@ block) and `make local` (local/config.py calls `plan`). A configuration that can
 refused here, naming the key. Standard library only: the plugin runs it with a bare python3.
 
     python3 -m functions.common.approval_policy < stage-block.json   # prints the plan as JSON
+    (--environment-overrides: same-named environment variables override the block, as in local mode)
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -181,19 +183,11 @@ def plan(stage: Mapping[str, Any]) -> dict[str, Any]:
     recipient = str(stage.get("RECIPIENT_EMAIL") or "").strip()
     _check_address("SENDER_EMAIL", sender)
     _check_address("RECIPIENT_EMAIL", recipient)
-    # SES authorizes sending on the sender's identity (address or domain) and, in the sandbox,
-    # on each recipient's: the functions that send may use exactly these.
-    identities = [sender, sender.rpartition("@")[2], recipient, *policy.approvers]
-    if policy.escalation_email:
-        identities.append(policy.escalation_email)
-    arns = [
-        {"Fn::Sub": f"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:${{AWS::AccountId}}:identity/{identity}"}
-        for identity in dict.fromkeys(identities)
-    ]
     return {
         **{_camel(key): value for key, value in policy.environment().items()},
         "firstWaitSeconds": policy.first_wait_seconds,
-        "sesIdentityArns": arns,
+        # The one address the functions may send as (the ses:FromAddress condition of their roles).
+        "senderEmail": sender,
     }
 
 
@@ -265,11 +259,14 @@ def _check_address(key: str, address: str) -> None:
         raise PolicyError(key, f"{address!r} is not an email address")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     try:
         stage = json.load(sys.stdin)
         if not isinstance(stage, dict):
             raise PolicyError("env.json", "the stage must be an object of keys")
+        if "--environment-overrides" in (sys.argv[1:] if argv is None else argv):
+            # The local stage, as `make local` runs it: same-named environment variables win.
+            stage = {**stage, **{key: os.environ[key] for key in (*POLICY_KEYS, "SENDER_EMAIL") if key in os.environ}}
         print(json.dumps(plan(stage)))
     except PolicyError as error:
         print(str(error), file=sys.stderr)

@@ -162,10 +162,12 @@ class CallbackStore:
         item = self._read(callback_id, _PROJECTION, _PROJECTION_NAMES)
         return _callback(item) if item else None
 
-    def _read(self, record_id: str, projection: str | None = None, names: dict[str, str] | None = None) -> dict[str, Any]:
+    def _read(self, record_id: str, projection: str, names: dict[str, str]) -> dict[str, Any]:
         """A record as it is now ({} if there is none), with only the projected attributes."""
-        projected = {"ProjectionExpression": projection, "ExpressionAttributeNames": names} if projection else {}
-        answer = self._db.get_item(TableName=self._table, Key={"id": {"S": record_id}}, ConsistentRead=True, **projected)
+        answer = self._db.get_item(
+            TableName=self._table, Key={"id": {"S": record_id}}, ConsistentRead=True,
+            ProjectionExpression=projection, ExpressionAttributeNames=names,
+        )
         return _deserialize(answer["Item"]) if "Item" in answer else {}
 
     def claim(
@@ -467,6 +469,12 @@ _APPROVAL_PROJECTION = ", ".join(f"#a{i}" for i in range(len(_APPROVAL_ATTRIBUTE
 _APPROVAL_PROJECTION_NAMES = {f"#a{i}": name for i, name in enumerate(_APPROVAL_ATTRIBUTES)}
 
 
+# A ballot holds no token; the projection keeps a ballot id that names another record from reading one.
+_BALLOT_ATTRIBUTES = ("id", "kind", "request", "approver", "role")
+_BALLOT_PROJECTION = ", ".join(f"#b{i}" for i in range(len(_BALLOT_ATTRIBUTES)))
+_BALLOT_PROJECTION_NAMES = {f"#b{i}": name for i, name in enumerate(_BALLOT_ATTRIBUTES)}
+
+
 def iso_time(epoch_seconds: float) -> str:
     return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc).isoformat(timespec="seconds")
 
@@ -553,7 +561,7 @@ class ApprovalStore(CallbackStore):
         return _approval_request(item) if item.get("kind") == APPROVAL else None
 
     def ballot(self, ballot_id: str) -> Ballot:
-        item = self._read(check_callback_id(ballot_id))  # a ballot holds no token
+        item = self._read(check_callback_id(ballot_id), _BALLOT_PROJECTION, _BALLOT_PROJECTION_NAMES)
         if item.get("kind") != BALLOT:
             raise NotFound("This link is unknown: it may be mistyped or long expired.")
         return Ballot(id=item["id"], request=item["request"], approver=item["approver"], role=item["role"])

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from local.template import packaging_lock
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / ".serverless"
 TEMPLATE = BUILD / "cloudformation-template-update-stack.json"
@@ -19,10 +21,11 @@ def packaged():
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env.update({"SLS_AWS_REQUEST_MAX_RETRIES": "0", "SLS_TELEMETRY_DISABLED": "1"})
     started = time.monotonic()
-    run = subprocess.run(
-        ["npx", "serverless", "package", "--stage", "dev"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
+    with packaging_lock():  # the local runs of other workers compile their template meanwhile
+        run = subprocess.run(
+            ["npx", "serverless", "package", "--stage", "dev"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        )
     assert run.returncode == 0, f"serverless package failed:\n{run.stdout}\n{run.stderr}"
     PACKAGE_OUTPUT.write_text(run.stdout + run.stderr)
     print(f"serverless package: {time.monotonic() - started:.1f} s")

@@ -21,6 +21,7 @@ import time
 import boto3
 import pytest
 
+from local.template import packaging_lock
 from tests.deploy.conftest import ROOT, TEMPLATE
 from tests.workflow.conftest import free_port
 
@@ -55,8 +56,9 @@ def serverless(command: str, port: int) -> str:
         "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "REHEARSAL_PORT": str(port), "SLS_TELEMETRY_DISABLED": "1",
     })
-    run = subprocess.run(["npx", "serverless", command, "--stage", STAGE], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=600)
+    with packaging_lock():
+        run = subprocess.run(["npx", "serverless", command, "--stage", STAGE], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=600)
     output = run.stdout + run.stderr
     assert run.returncode == 0, f"serverless {command} failed:\n{output}"
     print(output)

@@ -115,13 +115,12 @@ def test_configurations_that_cannot_work_are_refused_naming_the_key(config, key,
     assert str(refused.value).startswith(f"{key}: ") and words in str(refused.value)
 
 
-def test_plan_checks_the_addresses_and_lists_the_identities_email_is_sent_as_and_to():
+def test_plan_checks_the_addresses_and_names_the_one_address_email_is_sent_as():
     stage = {"SENDER_EMAIL": "flow@corp.example.org", "RECIPIENT_EMAIL": "ops@example.org", "APPROVERS": THREE}
     planned = plan(stage)
     assert planned["approvers"] == THREE and planned["approvalPolicy"] == "any"
     assert planned["firstWaitSeconds"] == 600
-    identities = [arn["Fn::Sub"].rsplit("/", 1)[1] for arn in planned["sesIdentityArns"]]
-    assert identities == ["flow@corp.example.org", "corp.example.org", "ops@example.org", *THREE.split(",")]
+    assert planned["senderEmail"] == "flow@corp.example.org"
     with pytest.raises(PolicyError, match="^SENDER_EMAIL: "):
         plan({**stage, "SENDER_EMAIL": "nobody"})
 
@@ -136,3 +135,21 @@ def test_the_command_the_packaging_plugin_runs_prints_the_plan_or_names_the_key(
     bad = run({"SENDER_EMAIL": "a@example.org", "RECIPIENT_EMAIL": "b@example.org", "APPROVAL_POLICY": 2})
     assert bad.returncode == 2
     assert bad.stderr.strip() == "APPROVAL_POLICY: asks for 2 approvals but there is 1 approver (APPROVERS)"
+
+
+def test_the_local_stage_takes_the_same_environment_overrides_as_local_mode():
+    """plugins/approval-policy.js passes --environment-overrides for the local stage only."""
+    stage = {"SENDER_EMAIL": "a@example.org", "RECIPIENT_EMAIL": "b@example.org"}
+    env = {**os.environ, "APPROVAL_POLICY": "all", "APPROVERS": "x@example.org,y@example.org",
+           "SENDER_EMAIL": "flow@example.org"}
+
+    def run(*flags):
+        return subprocess.run([sys.executable, "-m", "functions.common.approval_policy", *flags], cwd=ROOT, env=env,
+                              input=json.dumps(stage), capture_output=True, text=True, check=True)
+
+    local = json.loads(run("--environment-overrides").stdout)
+    assert (local["approvalPolicy"], local["approvers"], local["senderEmail"]) == (
+        "all", "x@example.org,y@example.org", "flow@example.org")
+    deployed = json.loads(run().stdout)
+    assert (deployed["approvalPolicy"], deployed["approvers"], deployed["senderEmail"]) == (
+        "any", "b@example.org", "a@example.org")

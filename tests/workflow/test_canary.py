@@ -18,6 +18,7 @@ class RecordingEngine:
         self.invocations = []
         self.emails = []
         self.events = []
+        self.interpreter_clients = []
 
     def invoke_lambda(self, name, event):
         self.invocations.append((name, event))
@@ -30,6 +31,21 @@ class RecordingEngine:
 
     def execution_event(self, execution, event_type, details):
         self.events.append((execution, event_type))
+
+    def interpreter_client(self, client):
+        """As the engine does with local/iam.py: the interpreter's Lambda calls may be refused."""
+        self.interpreter_clients.append(client)
+        client.meta.events.register("before-call.lambda.Invoke", self._refuse)
+
+    def _refuse(self, params, **kwargs):
+        if b"refuse-invoke" not in (params.get("body") or b""):
+            return None
+        from botocore.awsrequest import AWSResponse
+
+        return AWSResponse("", 403, {}, None), {
+            "Error": {"Code": "AccessDeniedException", "Message": "User: r is not authorized"},
+            "ResponseMetadata": {"HTTPStatusCode": 403, "RequestId": "req-1"},
+        }
 
 
 @pytest.fixture
@@ -55,6 +71,10 @@ def test_hooked_moto_internals_have_the_expected_signatures():
     from moto.core import responses
     from moto.stepfunctions.parser.asl.utils import json_path
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (
+        StateTaskServiceLambda,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 
     expected = {
         "moto.stepfunctions.parser.backend.execution_worker.ExecutionWorker._get_evaluation_entrypoint": (
@@ -69,6 +89,9 @@ def test_hooked_moto_internals_have_the_expected_signatures():
         "moto.stepfunctions.parser.backend.execution.Execution.stop": (
             Execution, "stop", ["self", "stop_date", "error", "cause"]),
         "moto.awslambda.models.LambdaFunction._invoke_lambda": (LambdaFunction, "_invoke_lambda", ["self", "event"]),
+        "moto...state_task_lambda.StateTaskLambda._from_error": (StateTaskLambda, "_from_error", ["self", "env", "ex"]),
+        "moto...state_task_service_lambda.StateTaskServiceLambda._from_error": (
+            StateTaskServiceLambda, "_from_error", ["self", "env", "ex"]),
         "moto.ses.models.SESBackend.send_raw_email": (
             SESBackend, "send_raw_email", ["self", "source", "destinations", "raw_data"]),
     }
@@ -198,3 +221,31 @@ def test_dynamodb_reads_and_writes_take_the_one_lock():
         method = getattr(DynamoDBBackend, name)
         assert getattr(method, "__wrapped__", None) is not None, f"DynamoDBBackend.{name} is not serialized"
         assert list(inspect.signature(method.__wrapped__).parameters)[0] == "self", name
+
+
+@pytest.mark.parametrize("integration", [False, True], ids=["function ARN", "lambda:invoke"])
+def test_a_lambda_the_role_may_not_invoke_fails_the_task_as_step_functions_does(engine, integration):
+    """The interpreter's clients reach the engine (local/iam.py checks them), and an invocation the
+    role may not make fails the Task with Lambda.AWSLambdaException and the SDK's description."""
+    import time
+
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    function = boto3.client("lambda").create_function(
+        FunctionName="canary", Runtime="python3.12", Role=role, Handler="h.h", Code={"ZipFile": b"x"})["FunctionArn"]
+    task = ({"Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": function, "Payload.$": "$"}}
+            if integration else {"Resource": function})
+    definition = {"StartAt": "Call", "States": {"Call": {"Type": "Task", **task, "End": True}}}
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(name="denied", roleArn=role, definition=json.dumps(definition))["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, name="denied-run", input=json.dumps({"refuse-invoke": 1}))
+    deadline = time.monotonic() + 10
+    while (status := sfn.describe_execution(executionArn=execution["executionArn"]))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution did not end"
+        time.sleep(0.05)
+    assert engine.interpreter_clients, "lambda_eval_utils.boto_client_for no longer reaches the engine"
+    assert engine.invocations == []
+    assert status["status"] == "FAILED"
+    assert status["error"] == "Lambda.AWSLambdaException", status
+    assert status["cause"].startswith("User: r is not authorized (Service: AWSLambda; Status Code: 403; "
+                                      "Error Code: AccessDeniedException; Request ID: req-1"), status["cause"]
