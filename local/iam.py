@@ -45,14 +45,6 @@ class Role:
     def principal(self, account: str, session: str) -> str:
         return f"arn:aws:sts::{account}:assumed-role/{self.name}/{session}"
 
-    def granted_actions(self) -> set[str]:
-        actions: set[str] = set()
-        for policy in self.policies:
-            for statement in _listed(policy["policy"].get("Statement")):
-                if statement.get("Effect") == "Allow":
-                    actions.update(_listed(statement.get("Action")))
-        return actions
-
 
 @dataclass(frozen=True)
 class Call:
@@ -105,6 +97,21 @@ def template_names(template: Mapping[str, Any], region: str, account: str) -> di
         elif kind == "AWS::IAM::Role":
             names[f"{logical_id}.Arn"] = f"arn:aws:iam::{account}:role/{logical_id}"
     return names
+
+
+def granted_actions(template: Mapping[str, Any]) -> dict[str, set[str]]:
+    """{role: the actions its inline policies allow}, read from the template as compiled."""
+    return {
+        logical_id: {
+            action
+            for policy in resource["Properties"].get("Policies", [])
+            for statement in _listed(policy["PolicyDocument"].get("Statement"))
+            if statement.get("Effect") == "Allow"
+            for action in _listed(statement.get("Action"))
+        }
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Role"
+    }
 
 
 def role_of(template: Mapping[str, Any], logical_id: str) -> str:
@@ -265,10 +272,6 @@ class Enforcer:
             line = {"role": role.logical_id, "action": call.action, "resource": call.resource, "decision": decision}
             with self._record.open("a", encoding="utf-8") as record:
                 record.write(json.dumps(line) + "\n")
-
-    def write_grants(self, path: Path) -> None:
-        """Each role's granted actions, for the least-privilege report."""
-        path.write_text(json.dumps({role.logical_id: sorted(role.granted_actions()) for role in self.roles.values()}))
 
     def close(self) -> None:
         self._simulator.close()

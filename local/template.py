@@ -86,7 +86,10 @@ def _compile(stage: str, environ: Mapping[str, str], root: Path, folder: Path) -
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = folder.with_name(folder.name + ".part")
     shutil.rmtree(partial, ignore_errors=True)
-    env = {key: value for key, value in environ.items() if not key.startswith("AWS_")}
+    # This process's environment, but the stage's keys exactly as `environ` has them.
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("AWS_") and key not in _ENVIRONMENT_KEYS and key != "LOCAL_TEMPLATE"}
+    env.update({key: environ[key] for key in _ENVIRONMENT_KEYS if key in environ})
     env.update({"SLS_TELEMETRY_DISABLED": "1", "SLS_NOTIFICATIONS_MODE": "off", "SLS_AWS_REQUEST_MAX_RETRIES": "0"})
     started = time.monotonic()
     run = subprocess.run(

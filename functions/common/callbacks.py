@@ -131,14 +131,15 @@ class CallbackStore:
         context: dict[str, Any],
         now: float | None = None,
     ) -> Callback:
-        now = int(time.time() if now is None else now)
+        now = time.time() if now is None else now
         callback = Callback(
             id=new_callback_id(),
             kind=kind,
             status=PENDING,
             execution=execution,
-            created_at=now,
-            expires_at=now + ttl_seconds,
+            created_at=int(now),
+            # Rounded up: the id must outlive the task it resumes, which started before this call.
+            expires_at=math.ceil(now + ttl_seconds),
             context=context,
         )
         item = {

@@ -105,8 +105,9 @@ def test_each_function_has_its_own_role_without_wildcard_actions(packaged):
                     assert action != "*" and not action.endswith(":*"), (name, action)
                     if action.startswith("dynamodb:"):
                         assert statement["Resource"] == table, (name, statement)
-                    if action.startswith("ses:"):
-                        assert all("identity/" in json.dumps(r) for r in statement["Resource"]), name
+                    if action.startswith("ses:"):  # as the stage's sender only
+                        assert "identity/" in json.dumps(statement["Resource"]), name
+                        assert statement["Condition"]["StringEquals"]["ses:FromAddress"] == "workflow@example.com"
     # The partner-style doubling API and the pure steps can touch nothing but their logs.
     for name in ("DoubleIamRoleLambdaExecution", "ValidateIamRoleLambdaExecution", "FinalizeIamRoleLambdaExecution"):
         actions = {a for p in roles[name]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]

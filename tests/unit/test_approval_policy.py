@@ -1,6 +1,7 @@
 """The approval policy: who must agree, when it is decided, and which configurations are refused."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path

@@ -134,3 +134,14 @@ def test_a_task_that_no_longer_waits_turns_the_answer_into_expired(store, code):
     with pytest.raises(Expired):
         resolve(store, FakeStates(dead_task_code=code), callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
     assert store.get(callback.id).status == EXPIRED
+
+
+def test_an_id_never_expires_before_the_task_it_resumes(store):
+    """The task started (and its timeout began) before the id was registered, at 1000.7 here: a
+    partner answer 0.3 s before the task's own timeout still finds the id open."""
+    callback = register(store, ttl=60, now=1_000.7)
+    assert callback.expires_at == 1_061
+    states = FakeStates()
+    resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE,
+            audit=Audit(source_ip="", user_agent=""), now=1_060.4)
+    assert [name for name, _ in states.calls] == ["send_task_success"]

@@ -10,11 +10,14 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.conftest import IAM_CALLS  # every call of the local runs, for the least-privilege record
 
 ROOT = Path(__file__).resolve().parents[2]
 _LINK = re.compile(r"https?://[^\s<>\"']+")
@@ -37,6 +40,9 @@ class LocalService:
         self._by_name: dict[str, tuple[int, list]] = {}  # name -> (emails scanned, its emails)
         self._emails_lock = threading.Lock()
         env = {**os.environ, "PORT": str(self.port), "OUTBOX": str(outbox), **environment}
+        if "LOCAL_TEMPLATE" not in environment:  # the stack's own roles: every call is recorded
+            IAM_CALLS.mkdir(parents=True, exist_ok=True)
+            env["LOCAL_IAM_RECORD"] = str(IAM_CALLS / f"{uuid.uuid4()}.jsonl")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "local"],
             cwd=ROOT,
@@ -44,7 +50,9 @@ class LocalService:
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        # A first run with new policy overrides compiles its template (about 20 s, one packaging
+        # at a time on the machine): the deadline allows a few in line.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"local mode exited: {log.read_text()}")
@@ -53,7 +61,7 @@ class LocalService:
                 return
             except requests.RequestException:
                 time.sleep(0.1)
-        raise RuntimeError("local mode did not start within 60 s")
+        raise RuntimeError("local mode did not start within 180 s")
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGINT)

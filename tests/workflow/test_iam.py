@@ -1,0 +1,91 @@
+"""IAM as AWS enforces it, in local mode: take one permission a path needs out of the compiled
+template (LOCAL_TEMPLATE), and that path fails the way it would fail on AWS."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import requests
+
+from local.template import compiled_template
+from tests.workflow.conftest import decide
+
+
+def template_without(tmp_path, role: str, action: str):
+    """The compiled template of the local stage, with `action` taken out of `role`'s policies."""
+    template = copy.deepcopy(compiled_template("local", environ={}))
+    removed = 0
+    for policy in template["Resources"][role]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            removed += action in actions
+            statement["Action"] = [kept for kept in actions if kept != action] or ["sts:GetCallerIdentity"]
+    assert removed, f"{role} was never granted {action}"
+    path = tmp_path / f"without-{action.replace(':', '-')}.json"
+    path.write_text(json.dumps(template))
+    return str(path)
+
+
+def test_without_the_state_machines_invoke_of_a_function_the_task_fails_as_on_aws(local_service_factory, tmp_path):
+    service = local_service_factory(LOCAL_TEMPLATE=template_without_resource(
+        tmp_path, "ApprovalStateMachineRole", "RequestApprovalLambdaFunction"))
+    name = service.start(3, 4)
+    status = service.wait_until_done(name)
+    assert status["status"] == "FAILED"
+    history = requests.get(f"{service.url}/_console/api/executions/{name}", timeout=10)  # the event history
+    assert history.status_code == 200
+    text = history.text
+    assert "Lambda.AWSLambdaException" in text
+    assert "is not authorized to perform: lambda:InvokeFunction on resource: " in text
+    assert not [m for m in service.emails_for(name) if m["Subject"].startswith("Approval needed")]
+    denied = [line for line in service.log.read_text().splitlines() if "IAM denied" in line]
+    assert denied and "lambda:InvokeFunction" in denied[0] and "approval-workflow-local-requestApproval" in denied[0]
+
+
+def template_without_resource(tmp_path, role: str, function: str):
+    """The compiled template with `function` taken out of every statement of `role`."""
+    template = copy.deepcopy(compiled_template("local", environ={}))
+    for policy in template["Resources"][role]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            statement["Resource"] = [r for r in resources if function not in json.dumps(r)] or ["arn:aws:s3:::none"]
+    path = tmp_path / f"without-{function}.json"
+    path.write_text(json.dumps(template))
+    return str(path)
+
+
+def test_without_ses_send_the_approval_email_fails_the_execution_with_notification_failed(
+    local_service_factory, tmp_path
+):
+    service = local_service_factory(LOCAL_TEMPLATE=template_without(
+        tmp_path, "RequestApprovalIamRoleLambdaExecution", "ses:SendRawEmail"))
+    name = service.start(3, 4)
+    status = service.wait_until_done(name)
+    assert (status["status"], status["error"]) == ("FAILED", "NotificationFailed")
+    assert "is not authorized to perform: ses:SendRawEmail" in status["cause"]
+    log = service.log.read_text()
+    assert "IAM denied: role approval-workflow-local-requestApproval-us-east-1-lambdaRole may not " \
+           "ses:SendRawEmail on arn:aws:ses:us-east-1:123456789012:identity/workflow@example.com" in log
+
+
+def test_without_send_task_success_a_vote_cannot_reach_the_workflow(local_service_factory, tmp_path):
+    service = local_service_factory(LOCAL_TEMPLATE=template_without(
+        tmp_path, "ApprovalPagesIamRoleLambdaExecution", "states:SendTaskSuccess"))
+    name = service.start(3, 4)
+    links = service.approval_links(name)
+    answer = decide(links["approve"])
+    assert answer.status_code >= 500 or "could not" in answer.text.lower(), answer.text
+    assert service.status(name)["status"] == "RUNNING"
+    assert "may not states:SendTaskSuccess on *" in service.log.read_text()
+
+
+def test_without_the_partners_callback_permission_the_calculation_fails(local_service_factory, tmp_path):
+    service = local_service_factory(
+        LOCAL_TEMPLATE=template_without(tmp_path, "CallbacksIamRoleLambdaExecution", "states:SendTaskSuccess"),
+        CALCULATION_TIMEOUT_SECONDS="2", RETRY_INTERVAL_SECONDS="1",
+    )
+    name = service.start(3, 4)
+    status = service.wait_until_done(name, timeout=60)
+    assert (status["status"], status["error"]) == ("FAILED", "CalculationFailed")
+    assert "may not states:SendTaskSuccess on *" in service.log.read_text()
