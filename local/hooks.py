@@ -4,15 +4,18 @@
 - SESBackend.send_raw_email(self, source, destinations, raw_data): also writes the .eml file.
 - EventManager.add_event: reports each execution's progress to the console.
 - StepFunctionResponse.send_task_failure: moto 5.2.5 drops `cause`; pass it on as AWS does.
+- StateTaskServiceCallback._evaluate_with_timeout: a new task token for each retry attempt, as on
+  AWS (moto reuses the first, so later attempts time out at once).
 - StateTaskLambda / StateTaskServiceLambda._from_error: a Lambda invocation the state machine's
   role may not make (local/iam.py) fails the Task with Lambda.AWSLambdaException, as on AWS.
 - Execution.stop: moto leaves an execution that waits for a task token RUNNING after
   StopExecution; AWS aborts it at once, so its tokens die. Release the waits as AWS would.
 - StepFunctionsParserBackend.send_task_success/_failure walk all executions and trip over one
   that is still starting (AttributeError: its environment is not set yet); try again briefly.
-- DynamoDBBackend writes: moto checks a condition and writes without a lock, so two threads can
-  both pass one condition; DynamoDB serializes writes to an item, and so does this lock. Reads
-  take it too: moto copies an item while a write may be changing it ("dictionary changed size").
+- DynamoDBBackend / DynamoHandler requests: moto checks a condition and writes without a lock, so
+  two threads can both pass one condition; DynamoDB serializes writes to an item, and so does this
+  lock, around the whole request (moto copies the live item for ReturnValues outside the backend).
+  Reads take it too: moto copies an item while a write may be changing it.
 
 What moto recomputes per execution or per call, computed once (thread-safe; each is checked by
 the canary test, the concurrent workflow tests run them under load):
@@ -66,6 +69,12 @@ def install(engine: Any) -> None:
 
     for owner in (StateTaskLambda, StateTaskServiceLambda):
         _replace(owner, "_from_error", _lambda_access_denied(owner._from_error))
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+        StateTaskServiceCallback,
+    )
+
+    _replace(StateTaskServiceCallback, "_evaluate_with_timeout",
+             _new_token_per_attempt(StateTaskServiceCallback._evaluate_with_timeout))
     _replace(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_once)
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -83,21 +92,29 @@ _write_lock = threading.RLock()
 
 
 def serialize_dynamodb_writes() -> None:
-    """Make moto's conditional writes atomic, as DynamoDB's are (also used by the store tests)."""
+    """Make moto's conditional writes atomic, as DynamoDB's are (also used by the store tests).
+
+    The whole request is one step, from moto's reading of the item to its answer: moto's
+    UpdateItem deep-copies the live item for ReturnValues before the backend call, outside the
+    backend's methods, so a lock there alone lets an answer be built from another writer's
+    half-applied item.
+    """
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
 
-    for name in ("put_item", "update_item", "delete_item", "get_item", "query", "scan"):
-        key = f"DynamoDBBackend.{name}"
-        if key in _originals:
-            continue
-        original = getattr(DynamoDBBackend, name)
+    for owner in (DynamoDBBackend, DynamoHandler):
+        for name in ("put_item", "update_item", "delete_item", "get_item", "query", "scan"):
+            key = f"{owner.__name__}.{name}"
+            if key in _originals:
+                continue
+            original = getattr(owner, name)
 
-        @functools.wraps(original)
-        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with _write_lock:
-                return __original(self, *args, **kwargs)
+            @functools.wraps(original)
+            def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+                with _write_lock:
+                    return __original(self, *args, **kwargs)
 
-        _replace(DynamoDBBackend, name, locked)
+            _replace(owner, name, locked)
 
 
 def uninstall() -> None:
@@ -179,6 +196,29 @@ def _stop_execution(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
         return
     for endpoint in list(environment.callback_pool_manager._pool.values()):
         endpoint.notify(CallbackOutcomeSuccess(callback_id=endpoint.callback_id, output="{}"))
+
+
+def _new_token_per_attempt(original: Any) -> Any:
+    """Each attempt of a waitForTaskToken Task gets its own token, as on AWS.
+
+    moto draws the token once per state: a retry reuses the first attempt's, whose wait was
+    interrupted at its timeout, so every later attempt "times out" at once. A fresh token (and the
+    old one forgotten: a late answer to it is refused, as AWS refuses a dead token) gives each
+    attempt its full TimeoutSeconds.
+    """
+
+    @functools.wraps(original)
+    def evaluate(self: Any, env: Any) -> Any:
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+
+        data = env.states.context_object.context_object_data
+        task = data.get("Task")
+        if task and self.resource.condition == ResourceCondition.WaitForTaskToken and data["State"].get("RetryCount"):
+            env.callback_pool_manager._pool.pop(task["Token"], None)
+            env.callback_pool_manager.add(env.states.context_object.update_task_token())
+        return original(self, env)
+
+    return evaluate
 
 
 def _lambda_access_denied(original: Any) -> Any:

@@ -215,12 +215,45 @@ def test_each_execution_reuses_the_parsed_definition_one_lambda_client_and_parse
 
 def test_dynamodb_reads_and_writes_take_the_one_lock():
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
 
     hooks.serialize_dynamodb_writes()
-    for name in ("put_item", "update_item", "delete_item", "get_item", "query", "scan"):
-        method = getattr(DynamoDBBackend, name)
-        assert getattr(method, "__wrapped__", None) is not None, f"DynamoDBBackend.{name} is not serialized"
-        assert list(inspect.signature(method.__wrapped__).parameters)[0] == "self", name
+    for owner in (DynamoDBBackend, DynamoHandler):
+        for name in ("put_item", "update_item", "delete_item", "get_item", "query", "scan"):
+            method = getattr(owner, name)
+            assert getattr(method, "__wrapped__", None) is not None, f"{owner.__name__}.{name} is not serialized"
+            assert list(inspect.signature(method.__wrapped__).parameters)[0] == "self", name
+
+
+def test_concurrent_updates_answer_from_their_own_write_not_another_writers():
+    """Counted updates with ReturnValues: each answer shows the counter its own write produced."""
+    import threading
+
+    hooks.serialize_dynamodb_writes()
+    with mock_aws():
+        db = boto3.client("dynamodb")
+        db.create_table(TableName="t", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        db.put_item(TableName="t", Item={"id": {"S": "a"}, "n": {"N": "0"}, "votes": {"M": {}}})
+        seen, errors = [], []
+
+        def vote(index):
+            try:
+                answer = db.update_item(
+                    TableName="t", Key={"id": {"S": "a"}}, UpdateExpression="SET n = n + :one, votes.#v = :v",
+                    ConditionExpression="attribute_not_exists(votes.#v)", ExpressionAttributeNames={"#v": f"v{index}"},
+                    ExpressionAttributeValues={":one": {"N": "1"}, ":v": {"S": "x" * 100}}, ReturnValues="ALL_OLD")
+                seen.append(int(answer["Attributes"]["n"]["N"]))
+            except Exception as error:  # noqa: BLE001 - any error is the failure this test looks for
+                errors.append(repr(error))
+
+        threads = [threading.Thread(target=vote, args=(index,)) for index in range(60)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert sorted(seen) == list(range(60)), "two writes answered with the same old item"
 
 
 @pytest.mark.parametrize("integration", [False, True], ids=["function ARN", "lambda:invoke"])
@@ -249,3 +282,35 @@ def test_a_lambda_the_role_may_not_invoke_fails_the_task_as_step_functions_does(
     assert status["error"] == "Lambda.AWSLambdaException", status
     assert status["cause"].startswith("User: r is not authorized (Service: AWSLambda; Status Code: 403; "
                                       "Error Code: AccessDeniedException; Request ID: req-1"), status["cause"]
+
+
+def test_each_retry_attempt_of_a_token_wait_gets_a_new_token_and_its_full_timeout(engine):
+    import time
+
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    function = boto3.client("lambda").create_function(
+        FunctionName="canary", Runtime="python3.12", Role=role, Handler="h.h", Code={"ZipFile": b"x"})["FunctionArn"]
+    definition = {"StartAt": "Wait", "States": {"Wait": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": function, "Payload": {"token.$": "$$.Task.Token"}}, "TimeoutSeconds": 1,
+        "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1}],
+        "End": True}}}
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(name="retry", roleArn=role, definition=json.dumps(definition))["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, name="retry-run", input="{}")["executionArn"]
+    deadline = time.monotonic() + 30
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    scheduled = [e["timestamp"] for e in events if e["type"] == "TaskScheduled"]
+    timed_out = [e["timestamp"] for e in events if e["type"] == "TaskTimedOut"]
+    assert len(scheduled) == len(timed_out) == 3
+    waits = [(end - start).total_seconds() for start, end in zip(scheduled, timed_out)]
+    assert min(waits) >= 0.95, f"StateTaskServiceCallback._evaluate_with_timeout: attempts waited {waits}"
+    tokens = [event["token"] for _, event in engine.invocations]
+    assert len(set(tokens)) == 3, "each attempt must get its own task token"
+    # The first attempt's token is dead: an answer to it is refused, as AWS refuses it.
+    with pytest.raises(sfn.exceptions.ClientError):
+        sfn.send_task_success(taskToken=tokens[0], output="{}")
