@@ -4,6 +4,9 @@
 - SESBackend.send_raw_email(self, source, destinations, raw_data): also writes the .eml file.
 - EventManager.add_event: reports each execution's progress to the console.
 - StepFunctionResponse.send_task_failure: moto 5.2.5 drops `cause`; pass it on as AWS does.
+- StepFunctionResponse.send_task_success / _failure: AWS's length limits on output (262,144),
+  error (256) and cause (32,768 characters), which moto does not check. (moto itself enforces
+  the 256 KiB of a state's input and output, and DynamoDB's 400 KB per item.)
 - StateTaskServiceCallback._evaluate_with_timeout: a new task token for each retry attempt, as on
   AWS (moto reuses the first, so later attempts time out at once).
 - StateTaskLambda / StateTaskServiceLambda._from_error: a Lambda invocation the state machine's
@@ -58,6 +61,7 @@ def install(engine: Any) -> None:
     _replace(EventManager, "add_event", _add_event)
     _replace(ExecutionWorker, "_get_evaluation_environment", _evaluation_environment)
     _replace(StepFunctionResponse, "send_task_failure", _send_task_failure)
+    _replace(StepFunctionResponse, "send_task_success", _send_task_success)
     _replace(Execution, "stop", _stop_execution)
     for name in ("send_task_success", "send_task_failure"):
         _replace(StepFunctionsParserBackend, name, _past_starting_executions(getattr(StepFunctionsParserBackend, name)))
@@ -178,9 +182,32 @@ def _add_event(self: Any, context: Any, event_type: Any, event_details: Any = No
     return event_id
 
 
+# Step Functions' request limits moto does not check (characters), as AWS answers them.
+SEND_TASK_LIMITS = {"output": 262_144, "error": 256, "cause": 32_768}
+
+
+def _within_limits(self: Any, *names: str) -> None:
+    from moto.core.exceptions import JsonRESTError
+
+    for name in names:
+        value = self._get_param(name)
+        if value is not None and len(value) > SEND_TASK_LIMITS[name]:
+            raise JsonRESTError(
+                "ValidationException",
+                f"1 validation error detected: Value at '{name}' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {SEND_TASK_LIMITS[name]}",
+            )
+
+
+def _send_task_success(self: Any) -> Any:
+    _within_limits(self, "output")
+    return _original("StepFunctionResponse", "send_task_success")(self)
+
+
 def _send_task_failure(self: Any) -> Any:
     from moto.core.responses import EmptyResult
 
+    _within_limits(self, "error", "cause")
     self.stepfunction_backend.send_task_failure(
         self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
     )

@@ -20,6 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600
+# With 500-character comments and 254-character addresses, 50 votes and the escalation contact's
+# fill about a third of the request record's 400 KB and of the outcome's 256 KiB.
+MAX_APPROVERS = 50
+MAX_ADDRESS_CHARS = 254
 DEFAULT_MAX_REMINDERS = 3
 
 # The keys this module reads (env.json per stage, or a function's environment).
@@ -214,6 +218,13 @@ def _approvers(config: Mapping[str, Any]) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(address, str) for address in raw) or not raw:
         raise PolicyError("APPROVERS", "must be a list of email addresses (or a comma-separated string)")
     approvers = tuple(address.strip() for address in raw)
+    if len(approvers) > MAX_APPROVERS:
+        raise PolicyError(
+            "APPROVERS",
+            f"lists {len(approvers)} approvers; at most {MAX_APPROVERS} (every vote is kept in the one "
+            "request record, which DynamoDB limits to 400 KB, and in the outcome, which Step Functions "
+            "limits to 256 KiB)",
+        )
     seen: set[str] = set()
     for address in approvers:
         _check_address("APPROVERS", address)
@@ -255,7 +266,7 @@ def _seconds(config: Mapping[str, Any], key: str, default: int, *, minimum: int,
 
 
 def _check_address(key: str, address: str) -> None:
-    if not _ADDRESS.fullmatch(address or ""):
+    if len(address or "") > MAX_ADDRESS_CHARS or not _ADDRESS.fullmatch(address or ""):
         raise PolicyError(key, f"{address!r} is not an email address")
 
 

@@ -735,10 +735,37 @@ def _deliver(states: Any, token: str, request: ApprovalRequest) -> None:
     if request.status == APPROVED:
         states.send_task_success(taskToken=token, output=json.dumps(story, ensure_ascii=False))
     else:
-        cause = json.dumps(
-            {key: story[key] for key in ("comment", "approver", "decidedAt", "policy", "votes")}, ensure_ascii=False
-        )
-        states.send_task_failure(taskToken=token, error=ApprovalRejected.__name__, cause=cause)
+        states.send_task_failure(taskToken=token, error=ApprovalRejected.__name__, cause=rejection_cause(story))
+
+
+# Step Functions' limit on a SendTaskFailure cause, in characters.
+CAUSE_LIMIT = 32_768
+
+
+def rejection_cause(story: dict[str, Any]) -> str:
+    """The rejection's cause: the deciding comment and every vote, characters as written.
+
+    Past Step Functions' limit (only with many voters writing long comments) the other voters'
+    comments are shortened alike, each ending in "…"; the deciding vote's never is.
+    """
+    fields = {key: story[key] for key in ("comment", "approver", "decidedAt", "policy", "votes")}
+    cause = json.dumps(fields, ensure_ascii=False)
+    if len(cause) <= CAUSE_LIMIT:
+        return cause
+
+    def shortened(keep: int) -> str:
+        votes = [
+            vote if vote["approver"] == story["approver"] or len(vote["comment"]) <= keep
+            else {**vote, "comment": vote["comment"][:keep] + "…"}
+            for vote in fields["votes"]
+        ]
+        return json.dumps({**fields, "votes": votes}, ensure_ascii=False)
+
+    low, high = 0, max(len(vote["comment"]) for vote in fields["votes"])  # the longest kept whole that fits
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if len(shortened(middle)) <= CAUSE_LIMIT else (low, middle - 1)
+    return shortened(low)
 
 
 def _is_running(states: Any, execution_arn: str) -> bool:

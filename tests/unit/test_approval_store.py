@@ -189,3 +189,64 @@ def test_a_retried_request_opens_nothing_new_and_links_of_other_kinds_are_unknow
     with pytest.raises(NotFound):
         store.ballot(registered.id)
     assert "taskToken" not in repr(store.approval(request.id)) and TOKEN not in repr(store.approval(request.id))
+
+
+def longest_addresses(count):
+    """Distinct addresses of the longest length accepted (254 characters)."""
+    domain = "@example.com"
+    return [f"{index:03d}" + "a" * (254 - len(domain) - 3) + domain for index in range(count)]
+
+
+def test_the_largest_request_fits_dynamodb_and_step_functions_limits(store):
+    """50 approvers (the most allowed) with the longest addresses, all rejecting, each with a
+    500-character comment of characters JSON must escape and of 4-byte characters: the record
+    stays under 400 KB (moto refuses more), the rejection cause under 32,768 characters, with
+    the deciding vote's comment whole."""
+    from functions.common.callbacks import CAUSE_LIMIT
+
+    approvers = longest_addresses(50)
+    states = FakeStates()
+    _, ballots = open_request(store, "all", approvers)
+    escaped, wide = '"' * 500, "😀" * 500
+    # With "all", the first rejection decides: 49 approvals with long comments, then the rejection.
+    for index, address in enumerate(approvers[:-1]):
+        cast(store, states, ballots[address], "approved", wide if index % 2 else escaped)
+    _, request = cast(store, states, ballots[approvers[-1]], "rejected", escaped)
+    ((name, call),) = states.calls
+    assert name == "send_task_failure"
+    assert len(call["cause"]) <= CAUSE_LIMIT
+    cause = json.loads(call["cause"])
+    assert len(cause["votes"]) == 50 and cause["comment"] == escaped
+    others = [vote["comment"] for vote in cause["votes"] if vote["approver"] != approvers[-1]]
+    assert all(comment.endswith("…") for comment in others)
+
+
+def test_a_cause_within_the_limit_keeps_every_comment_as_written():
+    from functions.common.callbacks import rejection_cause
+
+    votes = [{"approver": f"a{i}@example.com", "decision": "rejected", "comment": "non — «trop cher»\n" * 20,
+              "decidedAt": "2026-12-01T00:00:00+00:00", "role": "approver"} for i in range(3)]
+    story = {"comment": votes[-1]["comment"], "approver": "a2@example.com", "decidedAt": "x", "policy": "all",
+             "votes": votes}
+    assert json.loads(rejection_cause(story))["votes"] == votes
+
+
+def test_an_approved_outcome_of_the_largest_request_fits_a_state_output(store):
+    approvers = longest_addresses(50)
+    states = FakeStates()
+    _, ballots = open_request(store, "50", approvers)
+    for address in approvers:
+        cast(store, states, ballots[address], "approved", "😀" * 500)
+    ((name, call),) = states.calls
+    assert name == "send_task_success"
+    assert len(call["output"].encode()) <= 262_144 - 4_096  # with room for the workflow's own input
+
+
+def test_more_approvers_than_the_limit_are_refused_naming_the_key():
+    from functions.common.approval_policy import PolicyError
+
+    with pytest.raises(PolicyError) as refused:
+        ApprovalPolicy.from_config({"APPROVERS": ",".join(longest_addresses(51))})
+    assert str(refused.value).startswith("APPROVERS: lists 51 approvers; at most 50")
+    with pytest.raises(PolicyError, match="is not an email address"):
+        ApprovalPolicy.from_config({"APPROVERS": "a" * 243 + "@example.com"})  # 255 characters

@@ -316,3 +316,21 @@ def test_each_retry_attempt_of_a_token_wait_gets_a_new_token_and_its_full_timeou
     # The first attempt's token is dead: an answer to it is refused, as AWS refuses it.
     with pytest.raises(sfn.exceptions.ClientError):
         sfn.send_task_success(taskToken=tokens[0], output="{}")
+
+
+@pytest.mark.parametrize("call, field, limit", [
+    ("send_task_success", "output", 262_144), ("send_task_failure", "error", 256), ("send_task_failure", "cause", 32_768),
+])
+def test_send_task_answers_past_awss_limits_are_refused(engine, call, field, limit):
+    sfn = boto3.client("stepfunctions")
+    arguments = {"taskToken": "unknown-token", "output": "{}"} if call == "send_task_success" else {"taskToken": "unknown-token"}
+    value = '"' + "x" * (limit - 1) + '"' if field == "output" else "x" * (limit + 1)
+    arguments[field] = value
+    with pytest.raises(sfn.exceptions.ClientError) as refused:
+        getattr(sfn, call)(**arguments)
+    assert refused.value.response["Error"]["Code"] == "ValidationException", refused.value.response
+    assert f"Value at '{field}' failed to satisfy constraint" in str(refused.value)
+    arguments[field] = value[:limit] if field != "output" else '"' + "x" * (limit - 2) + '"'
+    with pytest.raises(sfn.exceptions.ClientError) as within:  # within the limit: only the token is wrong
+        getattr(sfn, call)(**arguments)
+    assert within.value.response["Error"]["Code"] != "ValidationException"
