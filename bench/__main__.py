@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(FAKE_AWS)
     sys.path.insert(0, str(ROOT))
 
-    from bench import coldstart, console, latency, machine, package, report, suite
+    from bench import coldstart, console, iam, latency, machine, package, report, suite
 
     results: dict[str, Any] = {"started": time.time()}
     begun = time.perf_counter()
@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
            lambda: latency.measure(args.runs, args.warmup, args.concurrent, args.workers))
     _phase(results, "console", f"4. local console open vs closed ({args.runs} + {args.runs} runs)",
            lambda: console.measure(args.runs, args.warmup))
+    _phase(results, "iam", f"4. local IAM check on vs off ({args.runs} + {args.runs} runs), warm ready time",
+           lambda: iam.measure(args.runs, args.warmup))
     _phase(results, "bare", "4. reference: bare moto",
            lambda: run_json_module("bench.bare", ["--runs", str(args.runs), "--warmup", str(args.warmup),
                                                   "--concurrent", str(args.concurrent), "--workers", str(args.workers)],

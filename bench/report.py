@@ -6,7 +6,7 @@ import math
 import time
 from typing import Any
 
-from bench import console
+from bench import console, iam
 from bench.common import median, mib, ms, percentile, ratio, verdict
 
 # Prices (us-east-1, on demand). Step Functions Standard bills state transitions; Lambda bills
@@ -78,6 +78,7 @@ def build(results: dict[str, Any], args: Any) -> tuple[str, Verdicts]:
     _cost(body.append, results.get("inproc"), verdicts, results.get("reminders"))
     _speed(body.append, results.get("latency"), results.get("bare"), results.get("inproc"), verdicts)
     console.section(body.append, results.get("console"), verdicts)
+    iam.section(body.append, results.get("iam"), verdicts)
     _suite(body.append, results.get("suite"), verdicts)
     _profile(body.append, results.get("inproc"))
     add("## Targets")

@@ -158,14 +158,18 @@ class Simulator:
                 self._answers[key] = self._ask(request)
             return self._answers[key]
 
-    def _ask(self, request: str) -> str:
+    def start(self) -> None:
+        """Start the evaluator now (it takes a few hundred ms), not at the first call it checks."""
         if self._process is None or self._process.poll() is not None:
             if not (SIMULATOR.parent / "node_modules" / "@cloud-copilot" / "iam-simulate").exists():
                 raise IamError("the IAM evaluator is not installed: run `make local` (npm ci --prefix local/iam)")
             self._process = subprocess.Popen(
                 ["node", str(SIMULATOR)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
             )
-        assert self._process.stdin is not None and self._process.stdout is not None
+
+    def _ask(self, request: str) -> str:
+        self.start()
+        assert self._process is not None and self._process.stdin is not None and self._process.stdout is not None
         self._process.stdin.write(request + "\n")
         self._process.stdin.flush()
         line = self._process.stdout.readline()
@@ -204,6 +208,7 @@ class Enforcer:
         self._recorded: set[tuple[str, str, str, str]] = set()
         self._record_lock = threading.Lock()
         self._simulator = simulator or Simulator()
+        self._simulator.start()
         self._acting = threading.local()
 
     # -- who is calling ----------------------------------------------------------------------

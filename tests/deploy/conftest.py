@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 from local.template import packaging_lock
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / ".serverless"
+# A copy of .serverless/, taken while packaging is locked: another packaging on this checkout (a
+# local run compiling its template) empties .serverless/ while the tests read it.
+BUILD = ROOT / ".local" / "deploy-tests"
 TEMPLATE = BUILD / "cloudformation-template-update-stack.json"
 PACKAGE_OUTPUT = BUILD / "package-output.txt"  # what `serverless package` printed, for the tests
 
@@ -26,6 +29,9 @@ def packaged():
             ["npx", "serverless", "package", "--stage", "dev"],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
         )
+        if run.returncode == 0:
+            shutil.rmtree(BUILD, ignore_errors=True)
+            shutil.copytree(ROOT / ".serverless", BUILD)
     assert run.returncode == 0, f"serverless package failed:\n{run.stdout}\n{run.stderr}"
     PACKAGE_OUTPUT.write_text(run.stdout + run.stderr)
     print(f"serverless package: {time.monotonic() - started:.1f} s")

@@ -10,7 +10,7 @@ CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 def test_checkov_passes_on_the_compiled_template(packaged):
     assert CHECKOV.exists(), "checkov is not installed: `make test` installs it into .venv-checkov"
     run = subprocess.run(
-        [str(CHECKOV), "--config-file", ".checkov.yaml", "-f", ".serverless/cloudformation-template-update-stack.json"],
+        [str(CHECKOV), "--config-file", ".checkov.yaml", "-f", str(TEMPLATE)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

@@ -22,7 +22,9 @@ import boto3
 import pytest
 
 from local.template import packaging_lock
-from tests.deploy.conftest import ROOT, TEMPLATE
+from tests.deploy.conftest import ROOT
+
+DEPLOYED_TEMPLATE = ROOT / ".local" / "rehearsal-template.json"
 from tests.workflow.conftest import free_port
 
 pytestmark = [pytest.mark.deploy, pytest.mark.timeout(900)]
@@ -59,6 +61,9 @@ def serverless(command: str, port: int) -> str:
     with packaging_lock():
         run = subprocess.run(["npx", "serverless", command, "--stage", STAGE], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=600)
+        compiled = ROOT / ".serverless" / "cloudformation-template-update-stack.json"
+        if command == "deploy" and run.returncode == 0:  # read now: other packagings empty .serverless/
+            DEPLOYED_TEMPLATE.write_text(compiled.read_text())
     output = run.stdout + run.stderr
     assert run.returncode == 0, f"serverless {command} failed:\n{output}"
     print(output)
@@ -74,7 +79,7 @@ def test_deploy_redeploy_and_remove(moto_server):
     deployed = serverless("deploy", port)
 
     # The stack holds every resource of the compiled template that moto creates.
-    template = json.loads(TEMPLATE.read_text())
+    template = json.loads(DEPLOYED_TEMPLATE.read_text())
     stack = aws("cloudformation", port).describe_stacks(StackName=STACK)["Stacks"][0]
     assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
     summaries = aws("cloudformation", port).list_stack_resources(StackName=STACK)["StackResourceSummaries"]
