@@ -24,6 +24,8 @@ class RecordingEngine:
         self.invocations.append((name, event))
         if isinstance(event, dict) and event.get("fail"):
             return json.dumps({"errorType": "Refused", "errorMessage": "asked to fail"}), True
+        if isinstance(event, dict) and event.get("big"):
+            return json.dumps({"big": "x" * event["big"]}), False
         return json.dumps({"echo": event}), False
 
     def email_sent(self, message_id, raw):
@@ -334,3 +336,23 @@ def test_send_task_answers_past_awss_limits_are_refused(engine, call, field, lim
     with pytest.raises(sfn.exceptions.ClientError) as within:  # within the limit: only the token is wrong
         getattr(sfn, call)(**arguments)
     assert within.value.response["Error"]["Code"] != "ValidationException"
+
+
+@pytest.mark.parametrize("size, error", [(262_144, "States.DataLimitExceeded"), (200_000, None)])
+def test_moto_keeps_a_states_output_within_256_kib(engine, size, error):
+    """moto enforces this limit itself (local/hooks.py relies on it): a result past 256 KiB fails."""
+    import time
+
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    function = boto3.client("lambda").create_function(
+        FunctionName="canary", Runtime="python3.12", Role=role, Handler="h.h", Code={"ZipFile": b"x"})["FunctionArn"]
+    definition = {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": function, "End": True}}}
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(name="big", roleArn=role, definition=json.dumps(definition))["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, name=f"big-{size}", input=json.dumps({"big": size}))["executionArn"]
+    deadline = time.monotonic() + 10
+    while (status := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert status.get("error") == error, status.get("error")
