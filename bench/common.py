@@ -91,3 +91,21 @@ def run_json_module(module: str, args: Iterable[str] = (), *, timeout: float, en
 def say(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def phase_error(section: Any) -> str | None:
+    """Why a phase's results are missing (its error, or "not run"); None if it ran."""
+    return section.get("error") if isinstance(section, dict) else "not run"
+
+
+def measured(add: Any, title: str, section: Any, verdicts: Any, target: str) -> bool:
+    """Write a report section's heading; if its phase failed, say so (and record it) and return False."""
+    add(title)
+    add("")
+    error = phase_error(section)
+    if not error:
+        return True
+    add(f"Not measured: {error}")
+    add("")
+    verdicts.add(target, "not measured", "", None)
+    return False

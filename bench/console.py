@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import median, ms, percentile, ratio, say
+from bench.common import measured, median, ms, percentile, ratio, say
 
 TARGET = 1.10  # p50 with the console open / p50 without
 BLOCK = 5  # short alternating blocks: the shared machine's load drifts during the run
@@ -131,12 +131,8 @@ def _cpu_seconds(pid: int) -> float:
 
 def section(add: Any, results: Any, verdicts: Any) -> None:
     """The report's rows (BENCHMARKS.md)."""
-    add("## Local console: start → email with the console open")
-    add("")
-    if not isinstance(results, dict) or "error" in results:
-        add(f"Not measured: {results.get('error') if isinstance(results, dict) else 'not run'}")
-        add("")
-        verdicts.add("4. console open / closed, p50 start → email", "not measured", "", None)
+    if not measured(add, "## Local console: start → email with the console open", results, verdicts,
+                    "4. console open / closed, p50 start → email"):
         return
     without, with_console = results["without"], results["with"]
     overhead = median(with_console) / median(without) if without else math.nan

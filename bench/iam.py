@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import median, ms, percentile, ratio
+from bench.common import measured, median, ms, percentile, ratio
 
 TARGET = 1.10  # p50 with the check / p50 without
 BLOCK = 5
@@ -50,12 +50,8 @@ def measure(runs: int, warmup: int) -> dict[str, Any]:
 
 
 def section(add: Any, results: Any, verdicts: Any) -> None:
-    add("## Local IAM check: its cost, and warm `make local`")
-    add("")
-    if not isinstance(results, dict) or "error" in results:
-        add(f"Not measured: {results.get('error') if isinstance(results, dict) else 'not run'}")
-        add("")
-        verdicts.add("4. IAM check on / off, p50 start → email", "not measured", "", None)
+    if not measured(add, "## Local IAM check: its cost, and warm `make local`", results, verdicts,
+                    "4. IAM check on / off, p50 start → email"):
         return
     off, on = results["off"], results["on"]
     overhead = median(on) / median(off) if off else math.nan

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from bench import console, iam
-from bench.common import median, mib, ms, percentile, ratio, verdict
+from bench.common import measured, median, mib, ms, percentile, phase_error, ratio, verdict
 
 # Prices (us-east-1, on demand). Step Functions Standard bills state transitions; Lambda bills
 # requests and GB-seconds (arm64 rate), duration rounded up to the next millisecond.
@@ -37,21 +37,6 @@ class Verdicts:
         self.rows.append((target, figure, limit, met))
         return verdict(met)
 
-
-def _error(section: Any) -> str | None:
-    return section.get("error") if isinstance(section, dict) else "not run"
-
-
-def _measured(add: Any, title: str, section: Any, verdicts: Verdicts, target: str) -> bool:
-    """Write the section heading; if the phase failed, say so (and record it) and return False."""
-    add(title)
-    add("")
-    if not _error(section):
-        return True
-    add(f"Not measured: {_error(section)}")
-    add("")
-    verdicts.add(target, "not measured", "", None)
-    return False
 
 
 def build(results: dict[str, Any], args: Any) -> tuple[str, Verdicts]:
@@ -145,7 +130,7 @@ def _machine(add: Any, machine: dict[str, Any], results: dict[str, Any]) -> None
 
 # -- 1 -------------------------------------------------------------------------------------------
 def _cold_start(add: Any, section: Any, verdicts: Verdicts) -> None:
-    if not _measured(add, "## 1. Cold start per handler, as Lambda runs it", section, verdicts, "1. cold start"):
+    if not measured(add, "## 1. Cold start per handler, as Lambda runs it", section, verdicts, "1. cold start"):
         return
     rows = section["rows"]
     reference = next(row for row in rows if row["kind"] == "import")
@@ -225,8 +210,8 @@ def _package(add: Any, section: Any, verdicts: Verdicts) -> None:
         add("Skipped (`--skip-package`).")
         add("")
         return
-    if _error(section) or section.get("returncode"):
-        add(f"`serverless package` failed: {_error(section) or ''}")
+    if phase_error(section) or section.get("returncode"):
+        add(f"`serverless package` failed: {phase_error(section) or ''}")
         add("```")
         add(section.get("output_tail", ""))
         add("```")
@@ -270,7 +255,7 @@ def _package(add: Any, section: Any, verdicts: Verdicts) -> None:
 
 # -- 3 -------------------------------------------------------------------------------------------
 def _cost(add: Any, section: Any, verdicts: Verdicts, reminded: Any = None) -> None:
-    if not _measured(add, "## 3. Cost per execution", section, verdicts, "3. transitions"):
+    if not measured(add, "## 3. Cost per execution", section, verdicts, "3. transitions"):
         return
     cost = section["cost"]
     add("One happy-path execution on the in-process local engine (`python -m bench.inproc`: LocalEngine + the HTTP "
@@ -335,7 +320,7 @@ def _cost(add: Any, section: Any, verdicts: Verdicts, reminded: Any = None) -> N
 
 # -- 4 -------------------------------------------------------------------------------------------
 def _speed(add: Any, section: Any, bare: Any, inproc: Any, verdicts: Verdicts) -> None:
-    if not _measured(add, "## 4. Local engine speed", section, verdicts, "4. local speed"):
+    if not measured(add, "## 4. Local engine speed", section, verdicts, "4. local speed"):
         return
     add(f"`python -m local` in its own process (the tests' `LocalService`), driven over HTTP from the bench "
         f"process: {section['runs']} sequential workflows after {section['warmup']} warm-up. start → email: POST "
@@ -346,7 +331,7 @@ def _speed(add: Any, section: Any, bare: Any, inproc: Any, verdicts: Verdicts) -
         f"imported on first use) took {ms(section['first']['start_to_email'])} to the email and "
         f"{ms(section['first']['approve_to_succeeded'])} from approve to SUCCEEDED.")
     add("")
-    bare_ok = not _error(bare)
+    bare_ok = not phase_error(bare)
     if bare_ok:
         add(f"Reference, \"bare moto\" (`python -m bench.bare`, {bare['runs']} runs after warm-up): the same "
             "definition (serverless.yml's, Fn::GetAtt → moto Lambda ARNs) on the same moto interpreter with the "
@@ -354,7 +339,7 @@ def _speed(add: Any, section: Any, bare: Any, inproc: Any, verdicts: Verdicts) -
             "Calculate's token is answered at once by a partner thread; start → Approval's token on a queue; "
             "SendTaskSuccess → DescribeExecution SUCCEEDED polled every 5 ms.")
     else:
-        add(f"Reference \"bare moto\" not measured: {_error(bare)}")
+        add(f"Reference \"bare moto\" not measured: {phase_error(bare)}")
     add("")
     add("| latency | ours p50 | ours p95 | bare p50 | bare p95 | ours / bare (p50) |")
     add("|---|---|---|---|---|---|")
@@ -402,7 +387,7 @@ def _speed(add: Any, section: Any, bare: Any, inproc: Any, verdicts: Verdicts) -
             add(f"- bare moto had to retry SendTaskSuccess {bare['race_retries']} time(s): moto 5.2.5 walks every "
                 "RUNNING execution and raises AttributeError on one whose worker has just started "
                 "(`exec_worker.env` is None).")
-    if inproc and not _error(inproc):
+    if inproc and not phase_error(inproc):
         cpu = inproc.get("cpu") or {}
         parse = inproc.get("asl_parse") or {}
         if cpu.get("wall"):
@@ -428,8 +413,8 @@ def _suite(add: Any, section: Any, verdicts: Verdicts) -> None:
     if section is None:
         add("Skipped (`--skip-tests`).")
         verdicts.add("5. pytest wall time", "not measured", limit, None)
-    elif _error(section):
-        add(f"Not measured: {_error(section)}")
+    elif phase_error(section):
+        add(f"Not measured: {phase_error(section)}")
         verdicts.add("5. pytest wall time", "not measured", limit, None)
     else:
         met = section["seconds"] <= TARGETS["suite_seconds"] and section["returncode"] == 0
@@ -444,8 +429,8 @@ def _suite(add: Any, section: Any, verdicts: Verdicts) -> None:
 def _profile(add: Any, section: Any) -> None:
     add("## Profile: start → email")
     add("")
-    if _error(section) or not section.get("profile") or not section["profile"].get("tables"):
-        add(f"Not profiled: {_error(section)}")
+    if phase_error(section) or not section.get("profile") or not section["profile"].get("tables"):
+        add(f"Not profiled: {phase_error(section)}")
         add("")
         return
     profile = section["profile"]
