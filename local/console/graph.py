@@ -23,7 +23,7 @@ MARKS = {
     "passed": ("✓ passed", "fill:#e3f4e8,stroke:#1b7f3b,stroke-width:2px,color:#0b3d1c"),
     "running": ("▶ running", "fill:#e1effe,stroke:#1a5fb4,stroke-width:3px,color:#0b2d5c"),
     "waiting": ("◐ waiting", "fill:#fff3c4,stroke:#a05a00,stroke-width:3px,color:#4d2c00"),
-    "timer": ("⏱ timer fired", "fill:#eef2ff,stroke:#4f46e5,stroke-width:2px,color:#1e1b4b"),
+    "timer": ("◔ timer fired", "fill:#eef2ff,stroke:#4f46e5,stroke-width:2px,color:#1e1b4b"),
     "caught": ("⚠ error caught", "fill:#ffe6d5,stroke:#c2410c,stroke-width:2px,color:#5c1d00"),
     "failed": ("✗ failed", "fill:#fde2e2,stroke:#b91c1c,stroke-width:3px,color:#5c0a0a"),
     "stopped": ("■ stopped", "fill:#eceff1,stroke:#37474f,stroke-width:3px,stroke-dasharray:5 3,color:#1f2a30"),
@@ -123,7 +123,7 @@ def _states(graph: Graph, machine: dict[str, Any], marks: dict[str, tuple[str, s
             caught = catcher.get("ErrorEquals", [])
             target = graph.node_id(catcher["Next"])
             if caught == [TIMEOUT]:
-                graph.edge(node, target, f"⏱ {TIMEOUT}")
+                graph.edge(node, target, f"◔ {TIMEOUT}")
             elif caught == [ANY_ERROR]:
                 graph.edge(node, target, error=True)  # the legend: a dashed line is "Catch: any error"
             else:
