@@ -235,7 +235,7 @@
     if (open) {
       fact("needed", "still needed", `${plural(approval.votesNeeded, "more approval")} to approve; ${plural(approval.rejectionsToReject, "rejection")} would reject`);
     }
-    fact("deadline", open ? "deadline" : "deadline was", when(approval.deadline));
+    fact("deadline", "deadline", when(approval.deadline));
     const reminders = approval.reminders;
     if (!reminders) fact("reminders", "reminders", "none configured");
     else {
