@@ -122,13 +122,18 @@ def _states(graph: Graph, machine: dict[str, Any], marks: dict[str, tuple[str, s
         for catcher in state.get("Catch", []):
             caught = catcher.get("ErrorEquals", [])
             target = graph.node_id(catcher["Next"])
-            if caught == [TIMEOUT]:
+            if is_timer(catcher):
                 graph.edge(node, target, f"◔ {TIMEOUT}")
             elif caught == [ANY_ERROR]:
                 graph.edge(node, target, error=True)  # the legend: a dashed line is "Catch: any error"
             else:
                 graph.edge(node, target, f"Catch: {', '.join(caught)}", error=True)
     return graph.node_id(machine["StartAt"])
+
+
+def is_timer(catcher: dict[str, Any]) -> bool:
+    """A Catch of States.Timeout alone: the definition plans for the wait to end on its timer."""
+    return catcher.get("ErrorEquals") == [TIMEOUT]
 
 
 def _container(graph: Graph, name: str, state: dict[str, Any], marks: dict[str, tuple[str, str]], indent: str) -> None:

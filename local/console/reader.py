@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from functions.common.callbacks import APPROVER, ApprovalStore, approval_request_id
 from functions.common.email import EXECUTION_HEADER, KIND_HEADER
-from local.console.graph import flowchart
+from local.console.graph import TIMEOUT, flowchart, is_timer
 from local.console.redact import Redactor
 
 LIST_LIMIT = 30
@@ -35,7 +35,8 @@ _LINK = re.compile(r"https?://[^\s<>\"']+")
 _ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _FAILED = ("FAILED", "TIMED_OUT")
 _BAD_EVENT = re.compile(r"Failed|TimedOut|Aborted")
-TIMEOUT = "States.Timeout"
+
+
 def approval_of(dynamodb: Any, table: str, execution: str) -> dict[str, Any]:
     """An execution's approval request as the console shows it, read as the status route reads it
     (without the task token): a summary (the policy in words, the counts, the deadline, reminders,
@@ -295,10 +296,8 @@ class ConsoleReader:
         for key in ("error", "cause", "resource", "resourceType"):
             if details.get(key):
                 shown[key] = self.redactor.text(str(details[key]))
-        # A wait that ends on its timer where the definition routes the timeout on (a reminder is
-        # due) is the planned path, not a failure.
         tone = None
-        if state and details.get("error") == TIMEOUT and _routes_timeout(definition, state):
+        if state and _timer_fired(definition, state, details.get("error")):
             tone = "timer"
         elif _BAD_EVENT.search(kind):
             tone = "bad"
@@ -428,15 +427,14 @@ def _left(definition: dict[str, Any], name: str, error: str | None) -> tuple[str
     """The mark of a state left: passed, left on its timer, or left through a Catch."""
     if error is None:
         return ("passed", "")
-    if error == TIMEOUT and _routes_timeout(definition, name):
-        return ("timer", "")
-    return ("caught", error)
+    return ("timer", "") if _timer_fired(definition, name, error) else ("caught", error)
 
 
-def _routes_timeout(definition: dict[str, Any], name: str) -> bool:
-    """The state's definition sends States.Timeout on a path of its own (a Catch for it, not States.ALL)."""
+def _timer_fired(definition: dict[str, Any], name: str, error: Any) -> bool:
+    """A States.Timeout the state's definition sends on a path of its own (a Catch for it alone):
+    the wait ended on time, as planned (a reminder is due), not as a failure."""
     state = _find_state(definition, name) or {}
-    return any(catcher.get("ErrorEquals") == [TIMEOUT] for catcher in state.get("Catch", []))
+    return error == TIMEOUT and any(is_timer(catcher) for catcher in state.get("Catch", []))
 
 
 def _waiting_or_running(definition: dict[str, Any], name: str) -> str:
