@@ -58,6 +58,7 @@
   function relative(iso, now = Date.now()) {
     const delta = Math.round((new Date(iso).getTime() - now) / 1000);
     const size = Math.abs(delta);
+    if (!size) return "just now";
     const [unit, seconds] = UNITS.find(([, length]) => size >= length) || UNITS[UNITS.length - 1];
     const count = Math.floor(size / seconds);
     const words = `${count} ${unit}${count === 1 ? "" : "s"}`;
