@@ -305,6 +305,12 @@ def test_the_approval_summary_follows_the_votes_and_reminders_are_no_error(remin
     for mark in ("caught", "failed"):
         assert page.locator(f"#graph g.node.{mark}").count() == 0, mark
     assert page.locator("#history .event-type.bad").count() == 0
+    # The newest events first; the earlier ones on demand.
+    total = int(page.inner_text("#event-count").strip("()"))
+    assert total > 25 and page.locator("#history li.event:not(.earlier)").count() == 25
+    page.locator("#history button", has_text=f"Show the {total - 25} earlier events").click()
+    until(page, f"document.querySelectorAll('#history li.event').length === {total}")
+    assert page.locator("#history .event-type", has_text="ExecutionStarted").count() == 1
     shoot(page, "console-approval-decided", DESKTOP)
     shoot(page, "console-approval-decided", PHONE)
     context.close()
