@@ -191,15 +191,16 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     stopped = start_from_form(page, "7", "8")
     node(page, "waiting", "Approval").wait_for()
     dialog = page.locator("#stop-dialog")
-    page.click("#stop")
-    dialog.wait_for()
-    assert stopped in dialog.inner_text() and "Stop this execution?" in dialog.inner_text()
-    page.screenshot(path=str(ARTIFACTS / "console-stop-asks-1280.png"))  # the viewport: a modal sits in its middle
-    dialog.locator("button", has_text="Cancel").click()
-    dialog.wait_for(state="hidden")
-    page.click("#stop")
-    page.keyboard.press("Escape")  # as Cancel
-    dialog.wait_for(state="hidden")
+    for viewport, close in ((PHONE, lambda: dialog.locator("button", has_text="Cancel").click()),
+                            (DESKTOP, lambda: page.keyboard.press("Escape"))):
+        page.set_viewport_size(viewport)
+        page.click("#stop")
+        dialog.wait_for()
+        assert stopped in dialog.inner_text() and "Stop this execution?" in dialog.inner_text()
+        # The viewport only: a modal sits in its middle.
+        page.screenshot(path=str(ARTIFACTS / f"console-stop-asks-{viewport['width']}.png"))
+        close()
+        dialog.wait_for(state="hidden")
     assert service.status(stopped)["status"] == "RUNNING"
     page.click("#stop")
     dialog.locator("button", has_text="Stop execution").click()
