@@ -276,7 +276,7 @@ def start_problems(schema: dict[str, Any], body: bytes) -> dict[str, Any]:
     "body": problem of the body as a whole or None}. The start form marks only those fields."""
     try:
         value = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return {"fields": {}, "body": "The body is not valid JSON."}
     if not isinstance(value, dict):
         return {"fields": {}, "body": "The body must be a JSON object."}

@@ -310,6 +310,7 @@ def test_emails_are_sorted_by_the_kind_they_name_or_else_by_their_subject(header
         ('{"x": 3, "y": 4, "z": 5}', {}, "Only x and y are accepted."),
         ("[1, 2]", {}, "The body must be a JSON object."),
         ("{", {}, "The body is not valid JSON."),
+        ("[" * 100_000 + "]" * 100_000, {}, "The body is not valid JSON."),  # too deep for Python's parser
         ('{"x": 3, "y": 4}', {}, None),
     ],
 )
