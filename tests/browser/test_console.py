@@ -335,6 +335,18 @@ def test_the_graph_is_readable_at_both_widths(reminding, browser):
         for text, width, needed in labels:
             assert needed <= width + 1, f"{text!r} clipped: {needed} px in {width} px"
         assert "Catch" not in page.inner_text("#graph")
+        # No label over another label or over a state.
+        boxes = page.evaluate(
+            "[...document.querySelectorAll('#graph .edgeLabel foreignObject, #graph g.node')]"
+            ".filter((box) => box.matches('g.node') || box.textContent.trim())"
+            ".map((box) => { const r = box.getBoundingClientRect();"
+            " return [box.textContent.trim(), box.matches('g.node'), r.left, r.top, r.right, r.bottom]; })"
+        )
+        labels, states = [box for box in boxes if not box[1]], [box for box in boxes if box[1]]
+        for index, (text, _, left, top, right, bottom) in enumerate(labels):
+            for other in labels[index + 1:] + states:
+                overlap = min(right, other[4]) - max(left, other[2]), min(bottom, other[5]) - max(top, other[3])
+                assert min(overlap) <= 1, f"{text!r} covers {other[0]!r}"
         fitted = page.evaluate("document.getElementById('graph').classList.contains('fit')")
         sizes = page.evaluate("[document.querySelector('#graph svg').getBoundingClientRect().width,"
                               " document.getElementById('graph').clientWidth]")
