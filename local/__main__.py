@@ -7,10 +7,11 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from functions.common.approval_policy import ApprovalPolicy
-from local.config import ConfigError, load_service
+from local.config import ConfigError, load_service, port as configured_port
 from local.console.app import Console
 from local.engine import LocalEngine
 from local.front import make_server, serve_in_thread
@@ -23,9 +24,9 @@ def console(line: str) -> None:
 
 def main() -> int:
     host = "127.0.0.1"
-    port = int(os.environ.get("PORT", "3000"))
     outbox = Path(os.environ.get("OUTBOX", ".local/outbox")).resolve()
     try:
+        port = configured_port()
         service = load_service(stage="local")
         engine = LocalEngine(service, api_base_url=f"http://{host}:{port}", outbox=outbox, console=console)
     except ConfigError as error:
@@ -50,6 +51,7 @@ def main() -> int:
             console(f"Port {port} is already in use. Stop what uses it, or run: PORT={port + 1} make local")
             return 2
         raise
+    previous = keep_previous_outbox(outbox)
     engine.start()
     serve_in_thread(server)
     stop = threading.Event()
@@ -58,8 +60,10 @@ def main() -> int:
     policy = ApprovalPolicy.from_config(service.stage_config)
     console(f"approval workflow running locally at {base_url}  (approval deadline {policy.timeout_seconds} s)")
     console(f"approvers: {', '.join(policy.approvers)}; {policy.describe()}")
+    for line in follow_ups(policy):
+        console(line)
     console(f"console: open {base_url}/ to watch every execution on its graph")
-    console(f"emails are written to {outbox}")
+    console(f"emails are written to {outbox}" + (f" (the previous run's are in {previous})" if previous else ""))
     for route in service.routes:
         console(f"  {route.method:4} {base_url}{route.path}")
     console(f"try:  curl -s -X POST {base_url}/start -H 'Content-Type: application/json' -d '{{\"x\": 3, \"y\": 4}}'")
@@ -71,6 +75,39 @@ def main() -> int:
     server.server_close()
     engine.stop()
     return 0
+
+
+def follow_ups(policy: ApprovalPolicy) -> list[str]:
+    """The reminders and the escalation, when the stage has them, for the startup banner."""
+    lines = []
+    if policy.reminder_interval_seconds and policy.max_reminders:
+        lines.append(
+            f"reminders: every {policy.reminder_interval_seconds} s to approvers who have not voted, "
+            f"at most {policy.max_reminders} each"
+        )
+    if policy.escalation_email:
+        lines.append(f"escalation: to {policy.escalation_email} after {policy.escalate_after_seconds} s without an outcome")
+    return lines
+
+
+def keep_previous_outbox(outbox: Path) -> Path | None:
+    """Each run starts with an empty outbox of its own: a previous run's emails are kept beside it,
+    in a folder named after the time of its last email (UTC). Returns that folder, if any."""
+    if not outbox.is_dir():
+        return None
+    entries = list(outbox.iterdir())
+    if not entries:
+        return None
+    last = max(entry.stat().st_mtime for entry in entries)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(last))
+    kept = outbox.with_name(f"{outbox.name}-{stamp}")
+    suffix = 1
+    while kept.exists():
+        suffix += 1
+        kept = outbox.with_name(f"{outbox.name}-{stamp}-{suffix}")
+    outbox.rename(kept)
+    outbox.mkdir()
+    return kept
 
 
 if __name__ == "__main__":

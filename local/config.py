@@ -205,7 +205,7 @@ class _Resolver:
             try:
                 return plan(stage or {})[reference.split(":", 1)[1]]
             except PolicyError as error:
-                raise ConfigError(f"env.json, stage {self._stage!r}: {error}") from None
+                raise ConfigError(self._refusal(error)) from None
         if reference.startswith("env:"):
             return self._environ.get(reference[len("env:") :])
         file_match = re.fullmatch(r"file\(([^)]+)\)(?::(.+))?", reference)
@@ -219,6 +219,20 @@ class _Resolver:
             return value
         raise ConfigError(f"unsupported variable ${{{reference}}} in serverless.yml")
 
+    def _refusal(self, error: PolicyError) -> str:
+        """The refusal, saying where the refused value came from: the environment or env.json."""
+        problem = str(error).removeprefix(f"{error.key}: ")
+        overridden = [key for key in STAGE_KEYS if key in self._environ]
+        if error.key in overridden:
+            text = f"environment variable {error.key}={self._environ[error.key]!r}: {problem}"
+        else:
+            text = f"env.json, stage {self._stage!r}: {error}"
+        # Another key the message names may have come from the environment too.
+        also = [key for key in overridden if key != error.key and re.search(rf"\b{key}\b", problem)]
+        if also:
+            text += f"; {' and '.join(also)} {'comes' if len(also) == 1 else 'come'} from the environment too"
+        return text
+
     def _stage_override(self, address: str, value: Any) -> Any:
         parts = address.split(".")
         if len(parts) == 1:  # the whole stage block
@@ -229,6 +243,15 @@ class _Resolver:
             return block
         key = parts[-1]
         return _typed(self._environ[key]) if key in STAGE_KEYS and key in self._environ else value
+
+
+def port(environ: Mapping[str, str] | None = None) -> int:
+    """PORT for `make local` (default 3000): a whole number from 1 to 65535."""
+    environ = os.environ if environ is None else environ
+    text = environ.get("PORT", "3000").strip()
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 65535:
+        raise ConfigError(f"environment variable PORT={environ['PORT']!r}: must be a port number from 1 to 65535")
+    return int(text)
 
 
 def _typed(text: str) -> Any:

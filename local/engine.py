@@ -20,6 +20,7 @@ from email import message_from_string, policy
 from pathlib import Path
 from typing import Any, Callable
 
+from functions.common.email import EXECUTION_HEADER
 from local import hooks
 from local.config import ConfigError, Service
 from local.iam import Enforcer, role_of, roles_from_template, start_route_role
@@ -29,6 +30,7 @@ from local.template import compiled_template
 
 ACCOUNT = "123456789012"
 _LINK = re.compile(r"https?://[^\s<>\"']+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")  # what may stand in a file name (and a console email id)
 
 Console = Callable[[str], None]
 
@@ -225,11 +227,11 @@ class LocalEngine:
 
     def email_sent(self, message_id: str, raw: str) -> None:
         self.outbox.mkdir(parents=True, exist_ok=True)
-        path = self.outbox / f"{time.strftime('%Y%m%dT%H%M%S')}-{message_id}.eml"
+        message = message_from_string(raw, policy=policy.default)
+        path = self.outbox / outbox_name(message, message_id, time.time())
         partial = path.with_name(path.name + ".part")  # whoever lists *.eml sees whole files only
         partial.write_text(raw, encoding="utf-8")
         partial.replace(path)
-        message = message_from_string(raw, policy=policy.default)
         body = message.get_body(preferencelist=("plain",))
         links = _LINK.findall(body.get_content() if body else "")
         self.console(f"  email to {message['To']}: {message['Subject']}  ({path})")
@@ -250,6 +252,13 @@ class LocalEngine:
     def _changed(self, execution: str | None) -> None:
         for observer in self.observers:
             observer(execution)
+
+
+def outbox_name(message: Any, message_id: str, now: float) -> str:
+    """<UTC time>-<execution>-<recipient>-<id>.eml: in the order sent, and findable by either name."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    parts = [stamp, str(message[EXECUTION_HEADER] or ""), str(message["To"] or "")[:80], message_id[:12]]
+    return "-".join(_UNSAFE.sub("_", part) for part in parts if part) + ".eml"
 
 
 def _delays(setting: str, functions: Any) -> dict[str, float]:

@@ -85,7 +85,7 @@ def make_server(
             body = self.rfile.read(length) if length else b""
             path = "/" + url.path.strip("/") if url.path.strip("/") else "/"
             if console is not None and console.owns(url.path):
-                return console.serve(self, self.command, url.path, self.headers)
+                return console.serve(self, self.command, url.path, self.headers, body)
             try:
                 self._route(url, path, body)
             finally:

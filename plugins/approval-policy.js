@@ -4,12 +4,22 @@
 // One definition of the policy serves the functions, `make local` and this plugin: it runs
 // functions/common/approval_policy.py on the stage's env.json block. A configuration that
 // cannot work stops `serverless package` / `deploy` here, with a message naming the key.
+//
+// The check runs once, when the plugin loads (the Framework has read env.json by then): a refusal
+// is one error, said once. Left to the variable source, it would be said again, wrapped in
+// "Cannot resolve variable at …", for every one of the ${approvalPolicy:…} places in serverless.yml.
 const { spawnSync } = require('child_process');
 
 class ApprovalPolicy {
   constructor(serverless) {
     this.serverless = serverless;
     this.plans = new Map();
+    const input = serverless.processedInput || {};
+    const configuration = serverless.configurationInput || {};
+    const stage = (configuration.custom || {}).stageConfig;
+    if (!input.isHelpRequest && isResolved(stage)) {
+      this.plan(stage, stageName(input.options, configuration), serverless.serviceDir);
+    }
     this.configurationVariablesSources = {
       approvalPolicy: {
         resolve: async ({ address, options, serviceDir, resolveConfigurationProperty }) => {
@@ -41,6 +51,15 @@ class ApprovalPolicy {
     }
     return this.plans.get(input);
   }
+}
+
+// The stage block as env.json gives it, with no variable left to resolve.
+function isResolved(stage) {
+  return stage != null && typeof stage === 'object' && !Array.isArray(stage) && !JSON.stringify(stage).includes('${');
+}
+
+function stageName(options, configuration) {
+  return (options && options.stage) || (configuration.provider || {}).stage || 'dev';
 }
 
 module.exports = ApprovalPolicy;

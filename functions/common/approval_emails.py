@@ -79,4 +79,4 @@ def ballot_email(request: ApprovalRequest, ballot: Ballot, settings: Settings, o
         ],
     )
     subject = f"{_SUBJECT_PREFIX[occasion]}: {numbers['x']} + {numbers['y']}, doubled = {numbers['doubled']}"
-    return Email.compose(settings, ballot.approver, subject, message)
+    return Email.compose(settings, ballot.approver, subject, message, kind=occasion, execution=request.execution)

@@ -1,6 +1,8 @@
 """The one place that sends email: an RFC 5322 message (text + HTML) through SES.
 
 It mails SENDER_EMAIL's configured recipients only: RECIPIENT_EMAIL, the approvers and the escalation contact.
+Each message says in two headers which execution it is about and what kind of email it is (request,
+reminder, escalation, failure, ...): mail filters, the local outbox and the local console sort by them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from functions.common.errors import NotificationFailed
 from functions.common.observability import logger
 from functions.common.settings import Settings
 
+KIND_HEADER = "X-Workflow-Email"
+EXECUTION_HEADER = "X-Workflow-Execution"
+
 
 @dataclass(frozen=True)
 class Email:
@@ -23,11 +28,15 @@ class Email:
     subject: str
     text: str
     html: str
+    kind: str = ""
+    execution: str = ""
 
     @classmethod
-    def compose(cls, settings: Settings, recipient: str, subject: str, message: Message) -> "Email":
+    def compose(
+        cls, settings: Settings, recipient: str, subject: str, message: Message, *, kind: str = "", execution: str = ""
+    ) -> "Email":
         """A message from SENDER_EMAIL: its HTML and its text part say the same thing."""
-        return cls(settings.sender_email, recipient, subject, message.text(), message.html())
+        return cls(settings.sender_email, recipient, subject, message.text(), message.html(), kind, execution)
 
 
 def build_message(email: Email) -> bytes:
@@ -37,6 +46,10 @@ def build_message(email: Email) -> bytes:
     message["Subject"] = email.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=email.sender.rpartition("@")[2] or None)
+    if email.kind:
+        message[KIND_HEADER] = email.kind
+    if email.execution:
+        message[EXECUTION_HEADER] = email.execution
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     return message.as_bytes()

@@ -132,7 +132,7 @@ def failure_email(execution: str, outcome: str, cause: str, state: dict[str, Any
     subject = f"Workflow failed: {outcome}"
     if "x" in numbers and "y" in numbers:
         subject += f" ({numbers['x']} + {numbers['y']})"
-    return Email.compose(settings, settings.recipient_email, subject, message)
+    return Email.compose(settings, settings.recipient_email, subject, message, kind="failure", execution=execution)
 
 
 HEADINGS = {

@@ -1,8 +1,9 @@
 """The console's HTTP side, served by the local front on the API's port: `GET /` and `/_console/…`.
 
 Pages and JSON for the browser, a server-sent event stream that says "something changed"
-(the page then reads what it shows), the emails' HTML for sandboxed frames, and the Stop
-button's POST. Every body passes the token redactor last.
+(the page then reads what it shows), the emails' HTML for sandboxed frames, the Stop button's
+POST, and the start form's explanation of a refused body, field by field. Every body passes the
+token redactor last.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import unquote
+
+import jsonschema
 
 from local.console.reader import ConsoleReader
 
@@ -49,6 +52,7 @@ _STATIC_FILES = {
     "mermaid.js": (MERMAID, "text/javascript; charset=utf-8"),
 }
 _EXECUTION = re.compile(r"api/executions/([^/]+)(/stop)?")
+_START_PROBLEMS = "api/start-problems"
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 
 
@@ -104,6 +108,8 @@ class Console:
         self.engine = engine
         self.changes = Changes()
         self.allowed_hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        # POST /start's request model (the state machine's own http event in serverless.yml).
+        self.start_schema = next((route.schema for route in engine.service.routes if route.function is None), None)
         self._reader: ConsoleReader | None = None
         self._reader_lock = threading.Lock()
         engine.observers.append(self.changes.bump)
@@ -137,7 +143,7 @@ class Console:
             return self._reader
 
     # -- requests -------------------------------------------------------------------------
-    def serve(self, handler: Any, method: str, path: str, headers: Any) -> None:
+    def serve(self, handler: Any, method: str, path: str, headers: Any, body: bytes = b"") -> None:
         answer: Callable[[int, dict[str, str], bytes], None] = lambda status, extra, body: handler._answer(
             status, {**_BASE_HEADERS, **extra}, self.reader().redactor.body(body)
         )
@@ -152,10 +158,12 @@ class Console:
                                 relative[len("static/"):])
         if method == "POST":
             found = _EXECUTION.fullmatch(relative)
-            if not found or not found.group(2):
+            if relative != _START_PROBLEMS and (not found or not found.group(2)):
                 return answer(404, _JSON, _message(f"No console route for POST {path}."))
             if not self._same_origin(headers):
-                return answer(403, _JSON, _message("Stop is only accepted from the console's own page."))
+                return answer(403, _JSON, _message("Only the console's own page may post here."))
+            if relative == _START_PROBLEMS:
+                return answer(200, _JSON, _dump(start_problems(self.start_schema or {}, body)))
             name = unquote(found.group(1))
             stopped = self.reader().stop(name) if _NAME.fullmatch(name) else None
             if stopped is None:
@@ -261,6 +269,39 @@ def _in_new_tab(html: str) -> str:
     if found:
         return html[: found.end()] + base + html[found.end():]
     return base + html
+
+
+def start_problems(schema: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """What is wrong with a body POST /start refused, in plain words: {"fields": {name: problem},
+    "body": problem of the body as a whole or None}. The start form marks only those fields."""
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return {"fields": {}, "body": "The body is not valid JSON."}
+    if not isinstance(value, dict):
+        return {"fields": {}, "body": "The body must be a JSON object."}
+    properties = schema.get("properties", {})
+    fields: dict[str, str] = {}
+    others: list[str] = []
+    for error in jsonschema.Draft4Validator(schema).iter_errors(value):
+        if error.path:
+            name = str(error.path[0])
+            rule = properties.get(name, {})
+            if error.validator == "type" and error.validator_value == "integer":
+                fields.setdefault(name, f"{name} must be a whole number")
+            elif error.validator in ("minimum", "maximum"):
+                fields.setdefault(name, f"{name} must be between {rule.get('minimum')} and {rule.get('maximum')}")
+            else:
+                fields.setdefault(name, f"{name}: {error.message}")
+        elif error.validator == "required":
+            for name in error.validator_value:
+                if name not in value:
+                    fields.setdefault(name, f"{name} is missing")
+        elif error.validator == "additionalProperties":
+            others.append(f"Only {' and '.join(properties)} are accepted.")
+        else:
+            others.append(error.message)
+    return {"fields": fields, "body": " ".join(others) or None}
 
 
 def _table_name(resources: dict[str, Any]) -> str:

@@ -5,6 +5,11 @@ condition, Default, each Catch with its error names); Parallel branches and Map 
 become subgraphs. Mermaid lays it out in the browser, so the graph follows the definition
 whatever it contains. An execution's marks (passed, waiting, failed...) colour the nodes and
 add a text marker to their labels; the transitions it took are drawn thicker.
+
+Error paths are dashed. A Catch of every error (States.ALL) carries no label: the legend says
+what a dashed line without one means, so the many such edges do not cover the graph with the
+same words. A Catch of States.Timeout alone is a timer the definition plans for (a wait that
+ends to send a reminder), drawn as a normal transition with a clock.
 """
 
 from __future__ import annotations
@@ -18,11 +23,15 @@ MARKS = {
     "passed": ("✓ passed", "fill:#e3f4e8,stroke:#1b7f3b,stroke-width:2px,color:#0b3d1c"),
     "running": ("▶ running", "fill:#e1effe,stroke:#1a5fb4,stroke-width:3px,color:#0b2d5c"),
     "waiting": ("◐ waiting", "fill:#fff3c4,stroke:#a05a00,stroke-width:3px,color:#4d2c00"),
+    "timer": ("◔ timer fired", "fill:#eef2ff,stroke:#4f46e5,stroke-width:2px,color:#1e1b4b"),
     "caught": ("⚠ error caught", "fill:#ffe6d5,stroke:#c2410c,stroke-width:2px,color:#5c1d00"),
     "failed": ("✗ failed", "fill:#fde2e2,stroke:#b91c1c,stroke-width:3px,color:#5c0a0a"),
     "stopped": ("■ stopped", "fill:#eceff1,stroke:#37474f,stroke-width:3px,stroke-dasharray:5 3,color:#1f2a30"),
 }
 TAKEN_EDGE = "stroke:#1b7f3b,stroke-width:3px"
+ERROR_EDGE = "stroke:#c2410c,stroke-width:1.5px"
+ANY_ERROR = "States.ALL"
+TIMEOUT = "States.Timeout"
 
 _OPERATORS = {
     "Equals": "==",
@@ -39,15 +48,19 @@ class Graph:
     lines: list[str] = field(default_factory=list)
     nodes: dict[str, str] = field(default_factory=dict)  # state name -> node id
     edges: list[tuple[str, str]] = field(default_factory=list)  # (from, to) node ids, in link order
+    errors: list[int] = field(default_factory=list)  # link indexes of the error paths
 
     def node_id(self, name: str) -> str:
         if name not in self.nodes:
             self.nodes[name] = f"s{len(self.nodes)}"
         return self.nodes[name]
 
-    def edge(self, source: str, target: str, label: str | None = None) -> None:
-        arrow = f' -->|"{_escape(label)}"| ' if label else " --> "
+    def edge(self, source: str, target: str, label: str | None = None, *, error: bool = False) -> None:
+        line = "-.->" if error else "-->"
+        arrow = f' {line}|"{_escape(label)}"| ' if label else f" {line} "
         self.lines.append(f"  {source}{arrow}{target}")
+        if error:
+            self.errors.append(len(self.edges))
         self.edges.append((source, target))
 
 
@@ -64,8 +77,9 @@ def flowchart(definition: dict[str, Any] | str, marks: dict[str, tuple[str, str]
     graph = Graph(lines=["flowchart TD"])
     graph.lines.append('  start(["start"])')
     graph.lines.append('  finish(["end"])')
+    graph.edges.append(("start", ""))  # link 0, drawn first; its target is known once the states are
     first = _states(graph, definition, marks, "finish", indent="  ")
-    graph.edges.insert(0, ("start", first))
+    graph.edges[0] = ("start", first)
     graph.lines.insert(3, f"  start --> {first}")
     for mark, (_, style) in MARKS.items():
         graph.lines.append(f"  classDef {mark} {style}")
@@ -75,6 +89,9 @@ def flowchart(definition: dict[str, Any] | str, marks: dict[str, tuple[str, str]
         if name in graph.nodes and mark in MARKS:
             graph.lines.append(f"  class {graph.nodes[name]} {mark}")
     taken = _taken(graph, path or [], ended)
+    errors = [index for index in graph.errors if index not in taken]
+    if errors:
+        graph.lines.append(f"  linkStyle {','.join(map(str, errors))} {ERROR_EDGE}")
     for index in taken:
         graph.lines.append(f"  linkStyle {index} {TAKEN_EDGE}")
     return {"source": "\n".join(graph.lines), "nodes": dict(graph.nodes), "taken": taken}
@@ -103,9 +120,20 @@ def _states(graph: Graph, machine: dict[str, Any], marks: dict[str, tuple[str, s
         elif state.get("End") or kind in ("Succeed", "Fail"):
             graph.edge(node, end)
         for catcher in state.get("Catch", []):
-            errors = ", ".join(catcher.get("ErrorEquals", []))
-            graph.edge(node, graph.node_id(catcher["Next"]), f"Catch: {errors}")
+            caught = catcher.get("ErrorEquals", [])
+            target = graph.node_id(catcher["Next"])
+            if is_timer(catcher):
+                graph.edge(node, target, f"◔ {TIMEOUT}")
+            elif caught == [ANY_ERROR]:
+                graph.edge(node, target, error=True)  # the legend: a dashed line is "Catch: any error"
+            else:
+                graph.edge(node, target, f"Catch: {', '.join(caught)}", error=True)
     return graph.node_id(machine["StartAt"])
+
+
+def is_timer(catcher: dict[str, Any]) -> bool:
+    """A Catch of States.Timeout alone: the definition plans for the wait to end on its timer."""
+    return catcher.get("ErrorEquals") == [TIMEOUT]
 
 
 def _container(graph: Graph, name: str, state: dict[str, Any], marks: dict[str, tuple[str, str]], indent: str) -> None:

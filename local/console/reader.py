@@ -12,14 +12,16 @@ import os
 import re
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from email import errors, message_from_bytes, policy
+from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Callable
 
 from functions.common.callbacks import APPROVER, ApprovalStore, approval_request_id
-from local.console.graph import flowchart
+from functions.common.email import EXECUTION_HEADER, KIND_HEADER
+from local.console.graph import TIMEOUT, flowchart, is_timer
 from local.console.redact import Redactor
 
 LIST_LIMIT = 30
@@ -31,15 +33,22 @@ LIST_STALE_SECONDS = 0.5
 EMAIL_NAME = re.compile(r"[A-Za-z0-9._@+-]{1,200}")
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 _ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
-def votes_of(dynamodb: Any, table: str, execution: str) -> list[dict[str, Any]]:
-    """One row per approver (and the escalation contact, once escalated) of an execution's approval
-    request: their vote if they voted. Read as the status route reads it, without the task token."""
+_FAILED = ("FAILED", "TIMED_OUT")
+_BAD_EVENT = re.compile(r"Failed|TimedOut|Aborted")
+
+
+def approval_of(dynamodb: Any, table: str, execution: str) -> dict[str, Any]:
+    """An execution's approval request as the console shows it, read as the status route reads it
+    (without the task token): a summary (the policy in words, the counts, the deadline, reminders,
+    escalation, the outcome and who decided) and one row per approver (and the escalation contact,
+    once escalated) with their vote if they voted. The console is local: it shows addresses."""
     request = ApprovalStore(table, dynamodb).approval(approval_request_id(execution))
     if request is None:
-        return []
-    people = [*request.policy.approvers]
-    if request.escalated_at is not None and request.policy.escalation_email:
-        people.append(request.policy.escalation_email)
+        return {"approval": None, "votes": []}
+    policy = request.policy
+    people = [*policy.approvers]
+    if request.escalated_at is not None and policy.escalation_email:
+        people.append(policy.escalation_email)
     rows = []
     for address in people:
         vote = request.vote_of(address)
@@ -53,10 +62,34 @@ def votes_of(dynamodb: Any, table: str, execution: str) -> list[dict[str, Any]]:
                 "status": status,
                 "decision": vote.decision if vote else None,
                 "comment": vote.comment if vote else None,
-                "decidedAt": vote.at_ms / 1000 if vote else None,
+                "decidedAt": _iso_epoch(vote.at_ms / 1000) if vote else None,
             }
         )
-    return rows
+    deciding = request.vote_of(request.decided_by or "")
+    next_reminder = policy.next_reminder(request.reminders_sent)
+    summary = {
+        **request.summary(),
+        "status": request.status,
+        "outcome": request.outcome,
+        "decidedBy": request.decided_by,
+        "decidedAt": _iso_epoch(deciding.at_ms / 1000) if deciding else None,
+        "rejectionsToReject": max(0, policy.rejection_limit - request.rejections),
+        "startedAt": _iso_epoch(request.started_at),
+        "deadline": _iso_epoch(request.deadline),
+        "reminders": {
+            "every": policy.reminder_interval_seconds,
+            "most": policy.max_reminders,
+            "sent": request.reminders_sent,
+            "next": _iso_epoch(request.started_at + next_reminder) if next_reminder is not None else None,
+        } if policy.reminder_interval_seconds and policy.max_reminders else None,
+        "escalation": {
+            "to": policy.escalation_email,
+            "after": policy.escalate_after_seconds,
+            "due": _iso_epoch(request.started_at + policy.escalate_after_seconds),
+            "at": _iso_epoch(request.escalated_at) if request.escalated_at is not None else None,
+        } if policy.escalation_email else None,
+    }
+    return {"approval": summary, "votes": rows}
 
 
 class ConsoleReader:
@@ -79,7 +112,8 @@ class ConsoleReader:
         self._shared_version = shared_version
         # Running executions: (version, progress, when read); a history is read once per change.
         self._recent: dict[str, tuple[tuple[str, int], dict[str, Any], float]] = {}
-        self._votes: dict[str, tuple[tuple[int, int], list[dict[str, Any]]]] = {}
+        self._approval: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+        self._failures: dict[str, str | None] = {}  # ended executions' errors, for the list
         self._emails: dict[str, dict[str, Any]] = {}  # file name -> email, once complete
         self._lock = threading.Lock()
 
@@ -96,6 +130,7 @@ class ConsoleReader:
                 "startDate": _iso(execution.get("startDate")),
                 "stopDate": _iso(execution.get("stopDate")),
                 "current": None,
+                "error": self._failure(execution["executionArn"], name) if status in _FAILED else None,
             }
             if status == "RUNNING":
                 recent = self._recent.get(name)
@@ -147,25 +182,30 @@ class ConsoleReader:
                 if status in _ENDED:
                     # Kept as text: one object per execution, not hundreds for the garbage collector to walk.
                     self._ended[name] = (status, fixed)
-        emails = self._emails_with_text(name)
-        votes = self._votes_of(name)
+        emails = self._emails_of(name)
         changing = {
             "emails": [{key: value for key, value in email.items() if key != "text"} for email in emails],
-            "votes": votes,
+            **self._approval_of(name),
         }
         return (_json(changing)[:-1] + ", " + fixed[1:]).encode("utf-8")
 
-    def _votes_of(self, name: str) -> list[dict[str, Any]]:
-        """votes_of, read again only after the execution or a request to the API changed something."""
+    def _approval_of(self, name: str) -> dict[str, Any]:
+        """approval_of, read again only after the execution or a request to the API changed something."""
         if self._version_of is None or self._shared_version is None:
-            return votes_of(self.dynamodb, self.table, name)
+            return approval_of(self.dynamodb, self.table, name)
         key = (self._version_of(name), self._shared_version())
-        cached = self._votes.get(name)
+        cached = self._approval.get(name)
         if cached is not None and cached[0] == key:
             return cached[1]
-        votes = votes_of(self.dynamodb, self.table, name)
-        self._votes = {name: (key, votes)}  # the execution on screen
-        return votes
+        approval = approval_of(self.dynamodb, self.table, name)
+        self._approval = {name: (key, approval)}  # the execution on screen
+        return approval
+
+    def _failure(self, arn: str, name: str) -> str | None:
+        """Why an ended execution failed (its error), read once: it never changes."""
+        if name not in self._failures:
+            self._failures[name] = self.states.describe_execution(executionArn=arn).get("error")
+        return self._failures[name]
 
     def stop(self, name: str) -> dict[str, Any] | None:
         try:
@@ -217,7 +257,7 @@ class ConsoleReader:
                 # A state left without an exit event (an error moved the execution on) is done too.
                 if open_states and not _is_container(definition, open_states[-1]):
                     left = open_states.pop()
-                    marks[left] = ("caught", errors.pop(left)) if left in errors else ("passed", "")
+                    marks[left] = _left(definition, left, errors.pop(left, None))
                 current_state = details.get("name")
                 open_states.append(current_state)
                 path.append(current_state)
@@ -225,10 +265,10 @@ class ConsoleReader:
                 name = details.get("name")
                 if name in open_states:
                     open_states.remove(name)
-                marks[name] = ("caught", errors.pop(name)) if name in errors else ("passed", "")
+                marks[name] = _left(definition, name, errors.pop(name, None))
             elif details.get("error") and current_state and not kind.startswith("Execution"):
                 errors[current_state] = details["error"]
-            history.append(self._event(event, kind, details, current_state))
+            history.append(self._event(event, kind, details, current_state, definition))
         current = open_states[-1] if open_states else None
         if current is not None:
             if status == "RUNNING":
@@ -247,7 +287,8 @@ class ConsoleReader:
             current = path[-1] if path else None
         return {"history": history, "marks": marks, "path": path, "current": current}
 
-    def _event(self, event: dict[str, Any], kind: str, details: dict[str, Any], state: str | None) -> dict[str, Any]:
+    def _event(self, event: dict[str, Any], kind: str, details: dict[str, Any], state: str | None,
+               definition: dict[str, Any]) -> dict[str, Any]:
         shown: dict[str, Any] = {}
         for key in ("input", "output", "parameters"):
             if key in details:
@@ -255,17 +296,27 @@ class ConsoleReader:
         for key in ("error", "cause", "resource", "resourceType"):
             if details.get(key):
                 shown[key] = self.redactor.text(str(details[key]))
+        tone = None
+        if state and _timer_fired(definition, state, details.get("error")):
+            tone = "timer"
+        elif _BAD_EVENT.search(kind):
+            tone = "bad"
         return {
             "id": event["id"],
             "time": _iso(event["timestamp"]),
             "type": kind,
             "state": details.get("name") or (state if not kind.startswith("Execution") else None),
+            "tone": tone,
             **shown,
         }
 
     # -- emails -------------------------------------------------------------------------------
-    def _emails_with_text(self, execution: str) -> list[dict[str, Any]]:
-        return [email for email in self._all_emails() if execution in email["text"]]
+    def _emails_of(self, execution: str) -> list[dict[str, Any]]:
+        """The execution's emails: by the header that names it or, without one, by its name in the text."""
+        return [
+            email for email in self._all_emails()
+            if (email["execution"] == execution if email["execution"] else execution in email["text"])
+        ]
 
     def email_html(self, email_id: str) -> str | None:
         """The HTML part of one outbox email (its id is its file name, without .eml)."""
@@ -312,15 +363,41 @@ def _read_email(path: Path) -> dict[str, Any] | None:
     if not text and not hrefs:
         return None
     links = list(dict.fromkeys(_LINK.findall(text) + hrefs))
+    subject = str(message["Subject"] or "")
+    try:
+        sent = _iso(parsedate_to_datetime(str(message["Date"])).astimezone(timezone.utc))
+    except (TypeError, ValueError):
+        sent = None
     return {
         "id": path.stem,
-        "subject": str(message["Subject"] or ""),
+        "kind": email_kind(str(message[KIND_HEADER] or ""), subject),
+        "execution": str(message[EXECUTION_HEADER] or ""),
+        "subject": subject,
         "to": str(message["To"] or ""),
         "from": str(message["From"] or ""),
-        "date": str(message["Date"] or ""),
+        "date": sent,
         "links": [{"url": link, "label": _link_label(link)} for link in links],
         "text": text,
     }
+
+
+# Without the kind header (an email from elsewhere), the subject says what it is.
+_KINDS_BY_SUBJECT = (
+    ("reminder", re.compile(r"\breminder\b", re.IGNORECASE)),
+    ("escalation", re.compile(r"\bescalat", re.IGNORECASE)),
+    ("failure", re.compile(r"\bfail", re.IGNORECASE)),
+    ("request", re.compile(r"\bapproval needed\b", re.IGNORECASE)),
+    ("outcome", re.compile(r"\b(approved|rejected|decided|decision|outcome|timed out|expired|closed|stopped|cancel)",
+                           re.IGNORECASE)),
+)
+
+
+def email_kind(header: str, subject: str) -> str:
+    """request, reminder, escalation, outcome, failure, or another kind the sender named; else "other"."""
+    named = re.sub(r"[^a-z0-9-]", "", header.strip().lower())[:40]
+    if named:
+        return named
+    return next((kind for kind, pattern in _KINDS_BY_SUBJECT if pattern.search(subject)), "other")
 
 
 def _link_label(url: str) -> str:
@@ -344,6 +421,20 @@ class _Links(HTMLParser):
         parser = cls()
         parser.feed(html)
         return parser.links
+
+
+def _left(definition: dict[str, Any], name: str, error: str | None) -> tuple[str, str]:
+    """The mark of a state left: passed, left on its timer, or left through a Catch."""
+    if error is None:
+        return ("passed", "")
+    return ("timer", "") if _timer_fired(definition, name, error) else ("caught", error)
+
+
+def _timer_fired(definition: dict[str, Any], name: str, error: Any) -> bool:
+    """A States.Timeout the state's definition sends on a path of its own (a Catch for it alone):
+    the wait ended on time, as planned (a reminder is due), not as a failure."""
+    state = _find_state(definition, name) or {}
+    return error == TIMEOUT and any(is_timer(catcher) for catcher in state.get("Catch", []))
 
 
 def _waiting_or_running(definition: dict[str, Any], name: str) -> str:
@@ -373,4 +464,8 @@ def _json(value: Any) -> str:
 
 
 def _iso(value: Any) -> str | None:
-    return value.isoformat() if isinstance(value, datetime) else None
+    return value.isoformat(timespec="milliseconds") if isinstance(value, datetime) else None
+
+
+def _iso_epoch(seconds: float) -> str:
+    return _iso(datetime.fromtimestamp(seconds, tz=timezone.utc)) or ""

@@ -1,7 +1,10 @@
 """The local console in a real browser (Debian's Chromium, driven by Playwright): a person starts a
 workflow from the console's form, watches it wait in Approval on the graph, approves through the
 link of the email the console shows, and sees SUCCEEDED arrive without reloading; a rejected run
-shows its way through NotifyFailure to Failed, with the cause.
+shows its way through NotifyFailure to Failed, with the cause, and its reason in the list; Stop
+asks first. With three approvers, reminders and escalation, the approval summary follows the
+votes and ends with the outcome, the reminder timers are no error, and thirteen emails keep the
+page short.
 
 Every request the page makes stays on 127.0.0.1, and no console response carries a task token.
 Screenshots at 1280 and 390 px go to test-artifacts/.
@@ -15,6 +18,7 @@ import pytest
 
 from local.console.redact import REDACTED
 from tests.browser.conftest import ARTIFACTS, local_service
+from tests.workflow.conftest import decide
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -114,13 +118,21 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip", "the skip link comes first"
 
-    # A refused start: the API's 400 message, inline, and nothing started.
+    # A refused start: the wrong field marked, in plain words, with the API's 400 under it; nothing started.
     page.fill("#x", "1.5")
     page.click("#start button[type=submit]")
     message = page.locator("#start-message")
     message.wait_for()
-    assert message.inner_text().startswith("400") and "Invalid request body" in message.inner_text()
-    assert page.get_attribute("#x", "aria-invalid") == "true"
+    assert message.locator(".problems").inner_text() == "x must be a whole number."
+    assert message.locator(".api-answer").inner_text().startswith("POST /start answered 400: Invalid request body")
+    assert page.get_attribute("#x", "aria-invalid") == "true" and page.get_attribute("#y", "aria-invalid") is None
+    page.fill("#x", "3")
+    page.fill("#y", "four")
+    page.click("#start button[type=submit]")
+    message.locator(".problems", has_text="y must be a whole number.").wait_for()
+    assert page.get_attribute("#y", "aria-invalid") == "true" and page.get_attribute("#x", "aria-invalid") is None
+    assert page.evaluate("document.activeElement.id") == "y"
+    shoot(page, "console-start-refused", DESKTOP)
 
     # Approved: started from the form, seen waiting in Approval, approved through the email's link.
     approved = start_from_form(page, "19", "23")
@@ -131,7 +143,7 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     for state in ("Validate", "IsInputValid", "Calculate"):
         assert "✓ passed" in node(page, "passed", state).text_content()
     page.locator("#votes td", has_text="waiting").wait_for()  # the approval is registered, then emailed
-    page.locator("#emails article h4", has_text="Approval needed: 19 + 23").wait_for()
+    page.locator("#emails article h5", has_text="Approval needed: 19 + 23").wait_for()
     assert page.locator("#votes td", has_text="waiting").count() == 1
     assert page.locator("#emails iframe").first.get_attribute("sandbox") == "allow-popups allow-popups-to-escape-sandbox"
     scheduled = page.locator("#history details", has=page.locator("summary", has_text="TaskScheduled")).last
@@ -163,17 +175,35 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     assert "✗ failed: ApprovalRejected" in node(page, "failed", "Failed").text_content()
     assert page.inner_text("#failure-error") == "ApprovalRejected"
     assert "not this one" in page.inner_text("#failure-cause")
-    page.locator("#emails article h4", has_text="Workflow failed: ApprovalRejected").wait_for()
+    page.locator("#emails section[data-kind=failure] article h5", has_text="Workflow failed: ApprovalRejected").wait_for()
     assert page.locator("#history li.bad", has_text="ExecutionFailed").count() == 1
+    # The list says why it failed, not only that it did.
+    row = page.locator(f"#executions li[data-name='{rejected}']")
+    assert row.locator(".reason").inner_text() == "ApprovalRejected"
+    assert page.locator(f"#executions li[data-name='{approved}'] .reason").count() == 0
+    assert page.locator("#approval-summary [data-fact=outcome]").inner_text().startswith("outcome\n✗ rejected by approver@example.com at 20")
     assert page.evaluate("window.notReloaded") is True, "the page reloaded"
     assert service.status(rejected)["error"] == "ApprovalRejected"
     shoot(page, "console-rejected", DESKTOP)
     shoot(page, "console-rejected", PHONE)
 
-    # Stop: StopExecution from the button; the state it waited in is marked stopped.
+    # Stop asks first, naming the execution: cancelled, nothing happens; confirmed, StopExecution.
     stopped = start_from_form(page, "7", "8")
     node(page, "waiting", "Approval").wait_for()
+    dialog = page.locator("#stop-dialog")
+    for viewport, close in ((PHONE, lambda: dialog.locator("button", has_text="Cancel").click()),
+                            (DESKTOP, lambda: page.keyboard.press("Escape"))):
+        page.set_viewport_size(viewport)
+        page.click("#stop")
+        dialog.wait_for()
+        assert stopped in dialog.inner_text() and "Stop this execution?" in dialog.inner_text()
+        # The viewport only: a modal sits in its middle.
+        page.screenshot(path=str(ARTIFACTS / f"console-stop-asks-{viewport['width']}.png"))
+        close()
+        dialog.wait_for(state="hidden")
+    assert service.status(stopped)["status"] == "RUNNING"
     page.click("#stop")
+    dialog.locator("button", has_text="Stop execution").click()
     page.locator("#execution-status", has_text="aborted").wait_for()
     assert "■ stopped" in node(page, "stopped", "Approval").text_content()
     assert page.locator("#stop").is_hidden()
@@ -195,3 +225,134 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     for body in watch.console_bodies:
         for value in _TOKEN_VALUE.findall(body):
             assert value == REDACTED, "a console response carries a task token"
+
+
+@pytest.fixture(scope="module")
+def reminding(tmp_path_factory):
+    """Two of three approvers, a reminder every second (at most three), escalation after two."""
+    yield from local_service(
+        tmp_path_factory, "console-reminders", APPROVERS="ann@example.com,bob@example.com,cy@example.com",
+        APPROVAL_POLICY="2", REMINDER_INTERVAL_SECONDS="1", MAX_REMINDERS="3", ESCALATION_EMAIL="lead@example.com",
+        ESCALATE_AFTER_SECONDS="2", APPROVAL_TIMEOUT_SECONDS="120",
+    )
+
+
+def fact(page, name: str) -> str:
+    """One line of the approval summary, without its label."""
+    return page.locator(f"#approval-summary [data-fact={name}] dd").inner_text()
+
+
+def test_the_approval_summary_follows_the_votes_and_reminders_are_no_error(reminding, browser):
+    context = browser.new_context(viewport=DESKTOP)
+    watch = Watch(context, reminding)
+    page = watch.page(context)
+    name = reminding.start(2, 3)
+    page.goto(f"{reminding.url}/#/executions/{name}")
+    page.wait_for_selector("#live.up")
+
+    # While it waits: the policy in words, the counts, what is still needed, the deadline and time left.
+    page.locator("#approval-summary [data-fact=policy]").wait_for()
+    assert fact(page, "policy") == "needs 2 of 3 approvals"
+    assert re.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in (1|2) minutes?\)", fact(page, "deadline"))
+    assert page.locator("#approval-summary [data-fact=outcome]").count() == 0
+
+    # Every follow-up due: three rounds of reminders to the three approvers, then the escalation.
+    until(page, "document.querySelectorAll('#emails article.email').length === 13")
+    links = reminding.ballot_links(name, 3)
+    assert decide(links["ann@example.com"]["approve"], "fine by me").status_code == 200
+    page.locator("#approval-summary [data-fact=votes] dd", has_text="1 approved").wait_for()
+    assert fact(page, "votes") == "1 approved · 0 rejected · 2 of 3 yet to vote"
+    assert fact(page, "needed") == "1 more approval to approve; 2 rejections would reject"
+    assert fact(page, "reminders") == "3 of 3 sent (every 1 s)"
+    assert re.fullmatch(r"escalated to lead@example\.com at 20\S+ \S+ UTC \((\d+ seconds? ago|just now)\)", fact(page, "escalation"))
+
+    # The reminder timers fired: the planned path, not an error.
+    assert "◔ timer fired" in node(page, "timer", "Approval").text_content()
+    for mark in ("caught", "failed"):
+        assert page.locator(f"#graph g.node.{mark}").count() == 0, mark
+    assert page.locator("#history .event-type.bad").count() == 0
+    assert page.locator("#history .event-type.timer", has_text="TaskTimedOut (timer)").count() >= 1
+    assert "◔ States.Timeout" in page.inner_text("#graph")
+
+    # Thirteen emails by kind, the first of each whole: a page of a few screens, not ten.
+    groups = page.locator("#emails section.email-group")
+    assert [groups.nth(i).get_attribute("data-kind") for i in range(groups.count())] == ["request", "reminder", "escalation"]
+    assert [text.split(" (")[1] for text in groups.locator("h4").all_inner_texts()] == ["3)", "9)", "1)"]
+    assert page.locator("#emails iframe").count() == 3
+    assert page.locator("#emails section[data-kind=reminder] details.more > summary").inner_text() == "8 more reminders"
+    emails_height = page.evaluate("document.getElementById('emails').getBoundingClientRect().height")
+    page_height = page.evaluate("document.documentElement.scrollHeight")
+    assert emails_height < 1800, emails_height
+    assert page_height < 5000, page_height
+    shoot(page, "console-approval-waiting", DESKTOP)
+    shoot(page, "console-approval-waiting", PHONE)
+
+    # A collapsed email opens on demand, links and all.
+    more = page.locator("#emails section[data-kind=reminder] details.more")
+    more.locator("> summary").click()
+    row = more.locator("article.email").first
+    assert row.locator("a[data-link=approve]").is_visible()
+    row.locator("details.show summary").click()
+    row.locator("iframe").wait_for()
+
+    # The second approval decides: the outcome and who decided, and still no error marker.
+    assert decide(links["bob@example.com"]["approve"], "yes").status_code == 200
+    page.locator("#execution-status", has_text="succeeded").wait_for()
+    page.locator("#approval-summary [data-fact=outcome]").wait_for()
+    assert re.fullmatch(r"✓ approved by bob@example\.com at 20\S+ \S+ UTC \((\d+ seconds? ago|just now)\)", fact(page, "outcome"))
+    assert fact(page, "votes") == "2 approved · 0 rejected · 1 of 3 did not vote"
+    assert page.locator("#approval-summary [data-fact=needed]").count() == 0
+    node(page, "passed", "Finalize").wait_for()
+    for mark in ("caught", "failed"):
+        assert page.locator(f"#graph g.node.{mark}").count() == 0, mark
+    assert page.locator("#history .event-type.bad").count() == 0
+    # The newest events first; the earlier ones on demand.
+    total = int(page.inner_text("#event-count").strip("()"))
+    assert total > 25 and page.locator("#history li.event:not(.earlier)").count() == 25
+    page.locator("#history button", has_text=f"Show the {total - 25} earlier events").click()
+    until(page, f"document.querySelectorAll('#history li.event').length === {total}")
+    assert page.locator("#history .event-type", has_text="ExecutionStarted").count() == 1
+    shoot(page, "console-approval-decided", DESKTOP)
+    shoot(page, "console-approval-decided", PHONE)
+    context.close()
+    assert watch.errors == [], watch.errors
+
+
+def test_the_graph_is_readable_at_both_widths(reminding, browser):
+    name = reminding.start(4, 5)
+    for viewport in (DESKTOP, PHONE):
+        page = browser.new_page(viewport=viewport)
+        page.goto(f"{reminding.url}/#/executions/{name}")
+        page.wait_for_selector("#graph svg")
+        labels = page.evaluate(
+            "[...document.querySelectorAll('#graph .edgeLabel foreignObject')]"
+            ".filter((label) => label.textContent.trim())"
+            ".map((label) => [label.textContent, label.width.baseVal.value, label.firstElementChild.scrollWidth])"
+        )
+        # Only the labels that say something: the Choice rule, Default and the two timers; none clipped.
+        assert sorted(text for text, _, _ in labels) == [
+            "$.input.x is numeric and $.input.y is numeric", "Default", "◔ States.Timeout", "◔ States.Timeout"]
+        for text, width, needed in labels:
+            assert needed <= width + 1, f"{text!r} clipped: {needed} px in {width} px"
+        assert "Catch" not in page.inner_text("#graph")
+        # No label over another label or over a state.
+        boxes = page.evaluate(
+            "[...document.querySelectorAll('#graph .edgeLabel foreignObject, #graph g.node')]"
+            ".filter((box) => box.matches('g.node') || box.textContent.trim())"
+            ".map((box) => { const r = box.getBoundingClientRect();"
+            " return [box.textContent.trim(), box.matches('g.node'), r.left, r.top, r.right, r.bottom]; })"
+        )
+        labels, states = [box for box in boxes if not box[1]], [box for box in boxes if box[1]]
+        for index, (text, _, left, top, right, bottom) in enumerate(labels):
+            for other in labels[index + 1:] + states:
+                overlap = min(right, other[4]) - max(left, other[2]), min(bottom, other[5]) - max(top, other[3])
+                assert min(overlap) <= 1, f"{text!r} covers {other[0]!r}"
+        fitted = page.evaluate("document.getElementById('graph').classList.contains('fit')")
+        sizes = page.evaluate("[document.querySelector('#graph svg').getBoundingClientRect().width,"
+                              " document.getElementById('graph').clientWidth]")
+        if viewport is PHONE:
+            assert fitted and sizes[0] <= sizes[1], sizes  # opens fitted: the whole graph in view
+            assert page.inner_text("#fit") == "Actual size"
+        else:
+            assert not fitted
+        page.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -248,6 +249,27 @@ def test_package_refuses_a_policy_that_cannot_work_naming_the_key():
         'env.json, stage "qa": APPROVAL_POLICY: asks for 3 approvals but there are 2 approvers (APPROVERS)')
     accepted = plugin_resolves({**stage, "APPROVAL_POLICY": 2, "REMINDER_INTERVAL_SECONDS": 120}, "firstWaitSeconds")
     assert accepted.returncode == 0 and json.loads(accepted.stdout) == 120
+
+
+def test_package_says_a_refused_policy_once_in_its_own_words(tmp_path):
+    """The real `serverless package` on a stage whose policy cannot work: one line naming env.json,
+    the stage and the key, not one "Cannot resolve variable at …" per ${approvalPolicy:…}."""
+    shutil.copy(ROOT / "serverless.yml", tmp_path)  # the Framework does not follow a symlinked config
+    for name in ("plugins", "node_modules", "functions", "statemachines", "schemas", "package.json", "requirements.txt"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    stages = json.loads((ROOT / "env.json").read_text())
+    stages["qa"] = {**stages["dev"], "APPROVERS": ["b@example.org", "c@example.org"], "APPROVAL_POLICY": 3}
+    (tmp_path / "env.json").write_text(json.dumps(stages))
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    run = subprocess.run([str(ROOT / "node_modules" / ".bin" / "serverless"), "package", "--stage", "qa"],
+                         cwd=tmp_path, env={**env, "SLS_TELEMETRY_DISABLED": "1"}, capture_output=True,
+                         text=True, timeout=120)
+    said = run.stdout + run.stderr
+    message = 'env.json, stage "qa": APPROVAL_POLICY: asks for 3 approvals but there are 2 approvers (APPROVERS)'
+    assert run.returncode != 0
+    assert said.count(message) == 1, said
+    assert "Cannot resolve variable" not in said and "approvalPolicy" not in said, said
+    assert not (tmp_path / ".serverless").exists(), "packaging went on after the refusal"
 
 
 def start_method(template) -> dict:

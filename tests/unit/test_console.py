@@ -1,17 +1,19 @@
 """The local console's pure parts: the graph generated from any definition, the token redactor,
-and the votes read from the callbacks table without the token."""
+the approval (summary and votes) read from the callbacks table without the token, timers told
+apart from errors, emails sorted by kind, and a refused start body explained field by field."""
 
 import json
 import re
+from datetime import datetime, timezone
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from local.config import load_service
-from local.console.app import Console
+from local.console.app import Console, start_problems
 from local.console.graph import flowchart
-from local.console.reader import votes_of
+from local.console.reader import ConsoleReader, approval_of, email_kind
 from local.console.redact import REDACTED, Redactor
 from tests.support import create_tables_from_serverless_yml
 
@@ -25,8 +27,17 @@ def test_the_graph_has_every_state_and_every_labelled_transition_of_the_workflow
     assert f"{ids['Validate']} --> {ids['IsInputValid']}" in source
     assert f'{ids["IsInputValid"]} -->|"$.input.x is numeric and $.input.y is numeric"| {ids["Calculate"]}' in source
     assert f'{ids["IsInputValid"]} -->|"Default"| {ids["NotifyFailure"]}' in source
-    for state in ("Validate", "Calculate", "Approval", "Finalize"):
-        assert f'{ids[state]} -->|"Catch: States.ALL"| {ids["NotifyFailure"]}' in source
+    # Catching every error: a dotted edge without a label (the legend says what it means).
+    for state in ("Validate", "Calculate", "Approval", "FollowUp", "AwaitApproval", "Finalize"):
+        assert f'{ids[state]} -.-> {ids["NotifyFailure"]}' in source
+    assert "Catch: States.ALL" not in source
+    # The reminder timer: a normal edge with a clock, not an error path.
+    for state in ("Approval", "AwaitApproval"):
+        assert f'{ids[state]} -->|"◔ States.Timeout"| {ids["FollowUp"]}' in source
+    links = [line.strip() for line in source.splitlines() if "-->" in line or "-.->" in line]
+    dotted = {index for index, line in enumerate(links) if "-.->" in line}
+    (styled,) = [line for line in source.splitlines() if "linkStyle" in line]
+    assert set(map(int, styled.split()[1].split(","))) == dotted and "#c2410c" in styled
     assert f"{ids['Finalize']} --> finish" in source
     assert "Task · waits for a callback" in source
     assert "Fail · NotificationFailed" in source
@@ -69,7 +80,7 @@ def test_the_graph_follows_a_changed_definition_with_parallel_map_and_every_choi
     assert '"$.kind == #quot;a#quot;"' in source
     assert "not $.n #gt; $.limit" in source
     assert "$.b == true or $.c is not present" in source
-    assert f'{ids["Fan"]} -->|"Catch: Boom, States.Timeout"| {ids["Stop"]}' in source
+    assert f'{ids["Fan"]} -.->|"Catch: Boom, States.Timeout"| {ids["Stop"]}' in source
     assert f"subgraph {ids['Fan']}" in source and f"subgraph {ids['Each']}" in source
     # A name with quotes and markup stays text: nothing of it reaches Mermaid or the page as syntax.
     assert "Say #quot;hi#quot; #lt;b#gt;#35;1#lt;/b#gt;" in source
@@ -86,9 +97,9 @@ def test_marks_colour_the_nodes_add_a_text_marker_and_thicken_the_path_taken():
     assert "⚠ error caught: ApprovalRejected" in source
     assert "✗ failed: ApprovalRejected" in source
     assert "✓ passed" in source
-    links = [line.strip() for line in source.splitlines() if "-->" in line]
+    links = [line.strip() for line in source.splitlines() if "-->" in line or "-.->" in line]
     taken = {links[index] for index in graph["taken"]}
-    assert f'{ids["Approval"]} -->|"Catch: States.ALL"| {ids["NotifyFailure"]}' in taken
+    assert f'{ids["Approval"]} -.-> {ids["NotifyFailure"]}' in taken
     assert f"{ids['NotifyFailure']} --> {ids['Failed']}" in taken
     assert f"{ids['Approval']} --> {ids['Finalize']}" not in taken
     assert f"linkStyle {graph['taken'][0]} " in source
@@ -131,7 +142,7 @@ class RecordingDynamoDB:
 
 
 @mock_aws
-def test_votes_are_one_row_per_approver_read_without_the_task_token():
+def test_the_approval_is_its_summary_and_one_row_per_approver_read_without_the_task_token():
     from functions.common.approval_policy import ApprovalPolicy
     from functions.common.callbacks import ApprovalStore, Audit, vote
     from tests.support import FakeStates
@@ -139,20 +150,41 @@ def test_votes_are_one_row_per_approver_read_without_the_task_token():
     table = create_tables_from_serverless_yml()
     client = boto3.client("dynamodb")
     store = ApprovalStore(table, client)
-    policy = ApprovalPolicy.from_config({"APPROVERS": "ann@example.com,bob@example.com", "APPROVAL_POLICY": "all"})
+    policy = ApprovalPolicy.from_config({"APPROVERS": "ann@example.com,bob@example.com", "APPROVAL_POLICY": "all",
+                                         "APPROVAL_TIMEOUT_SECONDS": "600", "REMINDER_INTERVAL_SECONDS": "60",
+                                         "MAX_REMINDERS": "2", "ESCALATION_EMAIL": "lead@example.com",
+                                         "ESCALATE_AFTER_SECONDS": "300"})
     _, ballots = store.create_approval(task_token="secret-1", execution="run-1", policy=policy,
                                        context={"x": 1, "y": 2, "sum": 3, "doubled": 6}, started_at=1_800_000_000)
     vote(store, FakeStates(), ballots[0].id, decision="approved", comment="ok", audit=Audit(),
          execution_arn=str, now=1_800_000_010)
     recording = RecordingDynamoDB(client)
-    assert votes_of(recording, table, "run-1") == [
+    shown = approval_of(recording, table, "run-1")
+    assert shown["votes"] == [
         {"approver": "ann@example.com", "status": "voted", "decision": "approved", "comment": "ok",
-         "decidedAt": 1_800_000_010},
+         "decidedAt": "2027-01-15T08:00:10.000+00:00"},
         {"approver": "bob@example.com", "status": "waiting", "decision": None, "comment": None, "decidedAt": None},
     ]
-    assert votes_of(recording, table, "run-2") == []
+    summary = shown["approval"]
+    assert summary["description"] == "needs all 2 approvals; one rejection rejects"
+    assert (summary["approvals"], summary["rejections"], summary["votesNeeded"], summary["rejectionsToReject"]) == (1, 0, 1, 1)
+    assert (summary["startedAt"], summary["deadline"]) == ("2027-01-15T08:00:00.000+00:00", "2027-01-15T08:10:00.000+00:00")
+    assert summary["reminders"] == {"every": 60, "most": 2, "sent": 0, "next": "2027-01-15T08:01:00.000+00:00"}
+    assert summary["escalation"] == {"to": "lead@example.com", "after": 300, "due": "2027-01-15T08:05:00.000+00:00",
+                                     "at": None}
+    assert (summary["status"], summary["outcome"], summary["decidedBy"], summary["decidedAt"]) == (
+        "PENDING", None, None, None)
+
+    # Bob approves too: the outcome, who decided and when.
+    vote(store, FakeStates(), ballots[1].id, decision="approved", comment="", audit=Audit(),
+         execution_arn=str, now=1_800_000_042)
+    summary = approval_of(recording, table, "run-1")["approval"]
+    assert (summary["status"], summary["outcome"], summary["decidedBy"], summary["decidedAt"]) == (
+        "APPROVED", "approved", "bob@example.com", "2027-01-15T08:00:42.000+00:00")
+    assert approval_of(recording, table, "run-2") == {"approval": None, "votes": []}
     for name, request in recording.requests:
         assert name == "get_item" and "taskToken" not in request["ExpressionAttributeNames"].values()
+    assert "secret-1" not in json.dumps(shown)
 
 
 def test_the_graph_library_is_pinned_exactly_and_locked():
@@ -185,3 +217,103 @@ def test_changes_wake_the_page_once_things_settle_and_tell_which_execution_chang
     changes.close()
     waiter.join(timeout=60)
     assert not waiter.is_alive()
+
+
+# A history as moto records it: Approval's wait ends on its timer (a reminder is due), FollowUp
+# runs, AwaitApproval is approved; then Calculate's TaskTimedOut in a run where no Catch plans for it.
+def _event(number, kind, name=None, **details):
+    key = {"TaskStateEntered": "stateEnteredEventDetails", "TaskStateExited": "stateExitedEventDetails",
+           "TaskTimedOut": "taskTimedOutEventDetails", "TaskFailed": "taskFailedEventDetails"}.get(kind, "other")
+    body = {**({"name": name} if name and "State" in kind else {}), **details}
+    return {"id": number, "type": kind, "timestamp": datetime(2027, 1, 15, 8, 0, number, tzinfo=timezone.utc),
+            **({key: body} if body else {})}
+
+
+class FakeStepFunctions:
+    """DescribeStateMachine and GetExecutionHistory, as the console reads them."""
+
+    def __init__(self, definition, events):
+        self.definition, self.events = definition, events
+
+    def describe_state_machine(self, **_):
+        return {"definition": json.dumps(self.definition)}
+
+    def get_execution_history(self, **_):
+        return {"events": self.events}
+
+
+def _progress(events, status):
+    definition = load_service(stage="local").state_machine_definition
+    reader = ConsoleReader(states=FakeStepFunctions(definition, events), dynamodb=None, table="t",
+                           state_machine_arn="arn:aws:states:us-east-1:1:stateMachine:m", outbox=None)
+    return reader._read_progress("arn", status)
+
+
+def test_a_wait_that_ends_on_its_planned_timer_is_no_error_but_an_unplanned_timeout_is():
+    timer = [
+        _event(1, "TaskStateEntered", "Approval"),
+        _event(2, "TaskTimedOut", error="States.Timeout", cause=""),
+        _event(3, "TaskStateExited", "Approval"),
+        _event(4, "TaskStateEntered", "FollowUp"),
+        _event(5, "TaskStateExited", "FollowUp"),
+        _event(6, "TaskStateEntered", "AwaitApproval"),
+        _event(7, "TaskTimedOut", error="States.Timeout", cause=""),
+        _event(8, "TaskStateExited", "AwaitApproval"),
+        _event(9, "TaskStateEntered", "FollowUp"),
+    ]
+    progress = _progress(timer, "RUNNING")
+    assert progress["marks"]["Approval"] == ("timer", "")
+    assert progress["marks"]["AwaitApproval"] == ("timer", "")
+    assert progress["marks"]["FollowUp"] == ("running", "")
+    assert [event["tone"] for event in progress["history"] if event["type"] == "TaskTimedOut"] == ["timer", "timer"]
+    assert "◔ timer fired" in flowchart(load_service(stage="local").state_machine_definition, progress["marks"])["source"]
+
+    # Calculate catches every error, not the timeout as such: its timeout is an error caught.
+    unplanned = [
+        _event(1, "TaskStateEntered", "Calculate"),
+        _event(2, "TaskTimedOut", error="States.Timeout", cause=""),
+        _event(3, "TaskStateEntered", "NotifyFailure"),
+    ]
+    progress = _progress(unplanned, "RUNNING")
+    assert progress["marks"]["Calculate"] == ("caught", "States.Timeout")
+    assert [event["tone"] for event in progress["history"]] == [None, "bad", None]
+
+
+@pytest.mark.parametrize(
+    "header, subject, kind",
+    [
+        ("request", "anything", "request"),
+        ("outcome", "Decided: 3 + 4", "outcome"),
+        ("Weekly Digest!", "whatever", "weeklydigest"),  # a kind the sender names is its own group
+        ("", "Approval needed: 3 + 4, doubled = 14", "request"),
+        ("", "Reminder: approval needed: 3 + 4, doubled = 14", "reminder"),
+        ("", "Escalated: approval needed: 3 + 4, doubled = 14", "escalation"),
+        ("", "Workflow failed: ApprovalRejected (3 + 4)", "failure"),
+        ("", "Approved: 3 + 4, doubled = 14", "outcome"),
+        ("", "The request was rejected", "outcome"),
+        ("", "Hello", "other"),
+    ],
+)
+def test_emails_are_sorted_by_the_kind_they_name_or_else_by_their_subject(header, subject, kind):
+    assert email_kind(header, subject) == kind
+
+
+@pytest.mark.parametrize(
+    "body, fields, whole",
+    [
+        ('{"x": 3, "y": "abc"}', {"y": "y must be a whole number"}, None),
+        ('{"x": 1.5, "y": 2}', {"x": "x must be a whole number"}, None),
+        ('{"x": true, "y": null}', {"x": "x must be a whole number", "y": "y must be a whole number"}, None),
+        ('{"x": 9007199254740992, "y": -1}',
+         {"x": "x must be between -9007199254740991 and 9007199254740991"}, None),
+        ('{"x": 3}', {"y": "y is missing"}, None),
+        ('{"x": 3, "y": 4, "z": 5}', {}, "Only x and y are accepted."),
+        ("[1, 2]", {}, "The body must be a JSON object."),
+        ("{", {}, "The body is not valid JSON."),
+        ("[" * 100_000 + "]" * 100_000, {}, "The body is not valid JSON."),  # too deep for Python's parser
+        ('{"x": 3, "y": 4}', {}, None),
+    ],
+)
+def test_a_refused_start_body_is_explained_field_by_field_in_plain_words(body, fields, whole):
+    schema = next(route.schema for route in load_service(stage="local").routes if route.function is None)
+    assert start_problems(schema, body.encode()) == {"fields": fields, "body": whole}

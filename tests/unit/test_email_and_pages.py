@@ -43,6 +43,7 @@ def test_approval_email_goes_to_its_approver_with_their_links_numbers_policy_and
     message, text, html = parts(ballot_email(REQUEST_RECORD, BALLOT, SETTINGS, REQUEST, now=1_800_000_000))
     assert message["To"] == "ann@example.com" and message["From"] == "workflow@example.com"
     assert message["Subject"] == "Approval needed: 3 + 4, doubled = 14"
+    assert (message["X-Workflow-Email"], message["X-Workflow-Execution"]) == ("request", REQUEST_RECORD.execution)
     for body in (text, html):
         assert "https://api.example.com/dev/approve?id=" + "A" * 32 in body
         assert "https://api.example.com/dev/reject?id=" + "A" * 32 in body
@@ -56,11 +57,12 @@ def test_approval_email_goes_to_its_approver_with_their_links_numbers_policy_and
 def test_reminder_and_escalation_emails_say_what_they_are():
     reminder, text, _ = parts(ballot_email(REQUEST_RECORD, BALLOT, SETTINGS, REMINDER, now=1_800_000_060))
     assert reminder["Subject"].startswith("Reminder: approval needed")
-    assert "You have not answered yet" in text
+    assert "You have not answered yet" in text and reminder["X-Workflow-Email"] == "reminder"
     contact = Ballot("B" * 32, REQUEST_RECORD.id, "boss@example.com", ESCALATION)
     escalation, text, _ = parts(ballot_email(REQUEST_RECORD, contact, SETTINGS, ESCALATION, now=1_800_000_300))
     assert escalation["To"] == "boss@example.com" and escalation["Subject"].startswith("Escalated: approval needed")
     assert "within 5 minutes" in text and "your answer alone decides" in text
+    assert escalation["X-Workflow-Email"] == "escalation"
 
 
 def test_approval_email_escapes_html_and_carries_no_token():
@@ -75,6 +77,7 @@ def test_failure_email_names_the_outcome_and_escapes_the_cause():
     email = failure_email("exec-1", "CalculationFailed", HOSTILE, {"input": {"x": 1, "y": 2}}, SETTINGS)
     message, text, html = parts(email)
     assert message["Subject"] == "Workflow failed: CalculationFailed (1 + 2)"
+    assert (message["X-Workflow-Email"], message["X-Workflow-Execution"]) == ("failure", "exec-1")
     assert HOSTILE in text and HOSTILE not in html and "&lt;script&gt;" in html
     assert "What to do next" in text
 

@@ -1,10 +1,11 @@
+import json
 import os
 import threading
 
 import pytest
 import yaml
 
-from local.config import ROOT, ConfigError, load_service
+from local.config import ROOT, ConfigError, load_service, port
 from local.lambda_runtime import ThreadEnviron
 
 
@@ -75,9 +76,48 @@ def test_thread_environ_keeps_each_threads_overlay_to_itself():
         ({"APPROVERS": "someone"}, "APPROVERS"),
     ],
 )
-def test_a_policy_that_cannot_work_is_refused_naming_the_key(environment, key):
-    with pytest.raises(ConfigError, match=f"^env.json, stage 'local': {key}: "):
+def test_a_policy_that_cannot_work_is_refused_naming_the_key_and_the_variable_it_came_from(environment, key):
+    with pytest.raises(ConfigError, match=f"^environment variable {key}={environment[key]!r}: ") as refused:
         load_service(stage="local", environ=environment)
+    assert "env.json" not in str(refused.value)
+
+
+def test_a_refused_value_from_env_json_names_the_file_and_the_stage(tmp_path):
+    for name in ("serverless.yml", "statemachines", "schemas"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    stages = json.loads((ROOT / "env.json").read_text())
+    stages["local"]["APPROVAL_POLICY"] = 3
+    (tmp_path / "env.json").write_text(json.dumps(stages))
+    with pytest.raises(ConfigError) as refused:
+        load_service(stage="local", environ={}, root=tmp_path)
+    assert str(refused.value) == (
+        "env.json, stage 'local': APPROVAL_POLICY: asks for 3 approvals but there is 1 approver (APPROVERS)")
+    # The same key set in the environment: the environment is named, and env.json is not.
+    with pytest.raises(ConfigError) as refused:
+        load_service(stage="local", environ={"APPROVAL_POLICY": "2"}, root=tmp_path)
+    assert str(refused.value) == (
+        "environment variable APPROVAL_POLICY='2': asks for 2 approvals but there is 1 approver (APPROVERS)")
+
+
+def test_a_refusal_says_which_other_key_it_names_comes_from_the_environment():
+    with pytest.raises(ConfigError) as refused:
+        load_service(stage="local", environ={"APPROVAL_TIMEOUT_SECONDS": "30", "ESCALATION_EMAIL": "lead@example.com",
+                                             "ESCALATE_AFTER_SECONDS": "60"})
+    assert str(refused.value) == (
+        "environment variable ESCALATE_AFTER_SECONDS='60': must be less than APPROVAL_TIMEOUT_SECONDS (30), got 60; "
+        "APPROVAL_TIMEOUT_SECONDS comes from the environment too")
+
+
+@pytest.mark.parametrize("text", ["abc", "", "0", "65536", "-1", "3000.5", "3e3", "１２３"])
+def test_port_must_be_a_port_number(text):
+    with pytest.raises(ConfigError) as refused:
+        port({"PORT": text})
+    assert str(refused.value) == f"environment variable PORT={text!r}: must be a port number from 1 to 65535"
+
+
+def test_port_defaults_to_3000_and_takes_any_valid_number():
+    assert port({}) == 3000
+    assert port({"PORT": "1"}) == 1 and port({"PORT": "65535"}) == 65535 and port({"PORT": " 8080 "}) == 8080
 
 
 def test_policy_keys_are_overridden_by_the_environment_and_reach_the_functions_as_strings():

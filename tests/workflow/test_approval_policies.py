@@ -162,4 +162,4 @@ def test_a_vote_that_lands_while_the_task_rearms_is_not_lost(local_service_facto
 def test_make_local_refuses_a_configuration_that_cannot_work_naming_the_key(tmp_path):
     with pytest.raises(RuntimeError) as refused:
         LocalService(tmp_path / "outbox", tmp_path / "local.log", APPROVAL_POLICY="3")
-    assert "Configuration refused: env.json, stage 'local': APPROVAL_POLICY: asks for 3 approvals" in str(refused.value)
+    assert "Configuration refused: environment variable APPROVAL_POLICY='3': asks for 3 approvals" in str(refused.value)

@@ -13,7 +13,18 @@
     TIMED_OUT: ["✗ timed out", "failed"],
     ABORTED: ["■ aborted", "aborted"],
   };
-  const view = { selected: null, shown: {}, graphSource: "", emails: new Set(), renderCount: 0 };
+  const view = { selected: null, shown: {}, graphSource: "", emails: new Set(), renderCount: 0, fit: null, stopping: null, allEvents: false };
+  // Email groups, in the order of an approval's life; a kind the console does not know comes before "other".
+  const KINDS = {
+    request: "Approval requests",
+    reminder: "Reminders",
+    escalation: "Escalation",
+    outcome: "Outcome notices",
+    failure: "Failure notices",
+    other: "Other emails",
+  };
+  const NARROW = window.matchMedia("(max-width: 760px)");
+  const RECENT_EVENTS = 25;
   let refreshing = false;
   let again = false;
 
@@ -36,13 +47,39 @@
     return el("span", { class: `badge ${kind}`, text });
   }
 
-  function time(iso, withDate = false, milliseconds = true) {
-    if (!iso) return "";
-    const date = new Date(iso);
-    const options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
-    const fraction = milliseconds ? "." + String(date.getMilliseconds()).padStart(3, "0") : "";
-    const clock = date.toLocaleTimeString([], options) + fraction;
-    return withDate ? `${date.toLocaleDateString()} ${clock}` : clock;
+  // -- times: one format everywhere (UTC, as the emails and the approval pages say it), and how
+  // long ago or how soon beside it, in the emails' words ("in 10 minutes", "2 hours ago").
+  function utc(iso, milliseconds = false) {
+    const text = new Date(iso).toISOString();
+    return `${text.slice(0, 10)} ${text.slice(11, milliseconds ? 23 : 19)} UTC`;
+  }
+
+  const UNITS = [["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+  function relative(iso, now = Date.now()) {
+    const delta = Math.round((new Date(iso).getTime() - now) / 1000);
+    const size = Math.abs(delta);
+    if (!size) return "just now";
+    const [unit, seconds] = UNITS.find(([, length]) => size >= length) || UNITS[UNITS.length - 1];
+    const count = Math.floor(size / seconds);
+    const words = `${count} ${unit}${count === 1 ? "" : "s"}`;
+    return delta >= 0 ? `in ${words}` : `${words} ago`;
+  }
+
+  function ago(iso) {
+    return el("span", { class: "relative", "data-at": iso, text: relative(iso) });
+  }
+
+  function when(iso, milliseconds = false) {
+    if (!iso) return el("span", { text: "—" });
+    return el("span", { class: "when" }, el("time", { datetime: iso, text: utc(iso, milliseconds) }), " (", ago(iso), ")");
+  }
+
+  function tick() {
+    const now = Date.now();
+    for (const node of document.querySelectorAll(".relative[data-at]")) {
+      const text = relative(node.dataset.at, now);
+      if (node.textContent !== text) node.textContent = text;
+    }
   }
 
   function pretty(value) {
@@ -71,12 +108,20 @@
     list.replaceChildren(
       ...data.executions.map((execution) => {
         const current = execution.name === view.selected;
+        const where = [];
+        if (execution.error) where.push(el("strong", { class: "reason", text: execution.error }), " · ");
+        if (execution.status === "RUNNING") {
+          if (execution.current) where.push(`in ${execution.current} · `);
+          where.push("started ", ago(execution.startDate));
+        } else if (execution.stopDate) {
+          where.push("ended ", ago(execution.stopDate));
+        }
         const link = el(
           "a",
           { href: `#/executions/${encodeURIComponent(execution.name)}`, "aria-current": current ? "page" : null },
-          el("span", { class: "row-top" }, badge(execution.status), el("span", { class: "started", text: time(execution.startDate) })),
+          el("span", { class: "row-top" }, badge(execution.status), el("time", { class: "started", datetime: execution.startDate, text: utc(execution.startDate) })),
           el("span", { class: "name", text: execution.name }),
-          el("span", { class: "state", text: execution.current ? `in ${execution.current}` : execution.stopDate ? `ended ${time(execution.stopDate)}` : "" }),
+          el("span", { class: "state" }, ...where),
         );
         return el("li", { "data-name": execution.name, "data-status": execution.status }, link);
       }),
@@ -97,9 +142,9 @@
       line.replaceChildren(badge(detail.status), el("span", { text: where }));
     }
     if (changed("facts", [detail.startDate, detail.stopDate])) {
-      const facts = [["started", time(detail.startDate, true)]];
-      if (detail.stopDate) facts.push(["ended", time(detail.stopDate, true)]);
-      $("execution-facts").replaceChildren(...facts.flatMap(([key, value]) => [el("dt", { text: key }), el("dd", { text: value })]));
+      const facts = [["started", when(detail.startDate)]];
+      if (detail.stopDate) facts.push(["ended", when(detail.stopDate)]);
+      $("execution-facts").replaceChildren(...facts.flatMap(([key, value]) => [el("dt", { text: key }), el("dd", {}, value)]));
     }
     const failure = $("failure");
     failure.hidden = !detail.error;
@@ -108,6 +153,7 @@
       $("failure-cause").textContent = detail.cause === null || detail.cause === undefined ? "" : pretty(detail.cause);
     }
     renderGraph(detail);
+    renderApproval(detail.approval, detail.status);
     renderVotes(detail.votes);
     renderEmails(detail.emails);
     if (changed("io", [detail.input, detail.output])) {
@@ -138,7 +184,8 @@
         if (source === view.graphSource) {
           box.innerHTML = svg;
           box.dataset.marks = JSON.stringify(detail.marks);
-          showCurrentNode(box);
+          // A phone sees the whole graph first (then "Actual size"); a wider screen, its actual size.
+          setFit(view.fit === null ? NARROW.matches : view.fit);
         }
       } catch (error) {
         box.replaceChildren(el("pre", { class: "message", text: `The graph could not be drawn: ${error}` }));
@@ -155,12 +202,66 @@
     box.scrollLeft += target.left + target.width / 2 - (frame.left + frame.width / 2);
   }
 
-  function toggleFit() {
+  function setFit(fit) {
     const box = $("graph");
-    const fit = box.classList.toggle("fit");
+    box.classList.toggle("fit", fit);
     $("fit").setAttribute("aria-pressed", String(fit));
     $("fit").textContent = fit ? "Actual size" : "Fit to width";
     if (!fit) showCurrentNode(box);
+  }
+
+  function toggleFit() {
+    view.fit = !$("graph").classList.contains("fit");
+    setFit(view.fit);
+  }
+
+  // -- the approval: the policy, the count, the deadline, reminders and escalation; then the outcome.
+  function renderApproval(approval, status) {
+    if (!changed("approval", [approval, status])) return;
+    const box = $("approval-summary");
+    if (!approval) {
+      box.replaceChildren();
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    const open = approval.status === "PENDING" && !approval.outcome && status === "RUNNING";
+    const facts = [];
+    const fact = (name, label, ...value) => facts.push(el("div", { class: "fact", "data-fact": name }, el("dt", { text: label }), el("dd", {}, ...value)));
+    if (!open) fact("outcome", "outcome", ...outcomeWords(approval, status));
+    fact("policy", "policy", approval.description);
+    const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
+    const silent = approval.approvers - approval.approvals - approval.rejections;
+    fact("votes", "so far", `${approval.approvals} approved · ${approval.rejections} rejected · ${silent} of ${approval.approvers} ${open ? "yet to vote" : "did not vote"}`);
+    if (open) {
+      fact("needed", "still needed", `${plural(approval.votesNeeded, "more approval")} to approve; ${plural(approval.rejectionsToReject, "rejection")} would reject`);
+    }
+    fact("deadline", "deadline", when(approval.deadline));
+    const reminders = approval.reminders;
+    if (!reminders) fact("reminders", "reminders", "none configured");
+    else {
+      const next = open && reminders.next ? ["; next ", when(reminders.next)] : [];
+      fact("reminders", "reminders", `${reminders.sent} of ${reminders.most} sent (every ${reminders.every} s)`, ...next);
+    }
+    const escalation = approval.escalation;
+    if (!escalation) fact("escalation", "escalation", "none configured");
+    else if (escalation.at) fact("escalation", "escalation", `escalated to ${escalation.to} at `, when(escalation.at));
+    else if (open) fact("escalation", "escalation", `not yet; goes to ${escalation.to} at `, when(escalation.due));
+    else fact("escalation", "escalation", `not escalated (it would have gone to ${escalation.to} after ${escalation.after} s)`);
+    box.replaceChildren(...facts);
+  }
+
+  function outcomeWords(approval, status) {
+    if (approval.outcome) {
+      const mark = approval.outcome === "approved" ? "✓" : "✗";
+      const who = approval.decidedBy ? [` by ${approval.decidedBy}`] : [];
+      const at = approval.decidedAt ? [" at ", when(approval.decidedAt)] : [];
+      return [el("strong", { class: `outcome ${approval.outcome}`, text: `${mark} ${approval.outcome}` }), ...who, ...at];
+    }
+    if (approval.status === "EXPIRED") return [el("strong", { class: "outcome rejected", text: "✗ timed out" }), ": nobody decided before the deadline"];
+    if (approval.status === "CANCELLED") return [el("strong", { class: "outcome", text: "■ cancelled" }), ": the approval emails could not be sent"];
+    if (approval.status === "PENDING") return [el("strong", { class: "outcome", text: "■ no decision" }), `: the execution ended (${status.toLowerCase().replace("_", " ")}) before one`];
+    return [el("strong", { class: "outcome", text: `■ ${approval.status.toLowerCase()}` })];
   }
 
   function renderVotes(votes) {
@@ -178,13 +279,15 @@
         el("td", { "data-label": "status", text: (vote.status || "").toLowerCase() }),
         el("td", { "data-label": "decision", text: vote.decision || "—" }),
         el("td", { "data-label": "comment", text: vote.comment || "—" }),
-        el("td", { "data-label": "decided", text: vote.decidedAt ? time(new Date(vote.decidedAt * 1000).toISOString(), true, false) : "—" }),
+        el("td", { "data-label": "decided" }, when(vote.decidedAt)),
       ),
     );
     const head = el("tr", {}, ...["approver", "status", "decision", "comment", "decided"].map((name) => el("th", { scope: "col", text: name })));
     box.replaceChildren(el("table", { class: "votes" }, el("thead", {}, head), el("tbody", {}, ...rows)));
   }
 
+  // Emails by kind: the first of each kind shown whole, the others one line each (to, when, their
+  // links) under "N more", each opening on demand. Frames already shown are never rebuilt.
   function renderEmails(emails) {
     const box = $("emails");
     if (!emails.length) {
@@ -197,43 +300,95 @@
     for (const email of emails) {
       if (view.emails.has(email.id)) continue;
       view.emails.add(email.id);
-      const links = el(
-        "ul",
-        { class: "links", "aria-label": `Links in “${email.subject}”` },
-        ...email.links.map((link) =>
-          el(
-            "li",
-            {},
-            el("a", { href: link.url, target: "_blank", rel: "noopener noreferrer", class: "link-button", "data-link": link.label, text: link.label }),
-            el("code", { text: link.url }),
-          ),
-        ),
-      );
-      box.append(
-        el(
-          "article",
-          { class: "email", "data-email": email.id },
-          el("h4", { text: email.subject }),
-          el("p", { class: "muted", text: `to ${email.to} · ${email.date}` }),
-          email.links.length ? links : el("p", { class: "muted", text: "No links." }),
-          el("iframe", { src: `/_console/emails/${encodeURIComponent(email.id)}`, sandbox: "allow-popups allow-popups-to-escape-sandbox", title: `Email: ${email.subject}`, referrerpolicy: "no-referrer" }),
-        ),
-      );
+      const group = emailGroup(email.kind);
+      const more = group.querySelector("details.more");
+      if (!group.querySelector("article.email")) group.insertBefore(emailArticle(email), more);
+      else {
+        const list = more.querySelector("ol");
+        list.append(el("li", {}, emailArticle(email, true)));
+        more.hidden = false;
+        more.querySelector("summary").textContent = `${list.children.length} more ${group.getAttribute("aria-label").toLowerCase()}`;
+      }
+      const count = group.querySelectorAll("article.email").length;
+      group.querySelector(".count").textContent = `(${count})`;
     }
   }
 
+  function emailGroup(kind) {
+    const box = $("emails");
+    const found = [...box.children].find((node) => node.dataset.kind === kind);
+    if (found) return found;
+    const order = Object.keys(KINDS);
+    const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length - 1.5);
+    const title = KINDS[kind] || kind.charAt(0).toUpperCase() + kind.slice(1);
+    const group = el(
+      "section",
+      { class: "email-group", "data-kind": kind, "aria-label": title },
+      el("h4", {}, title, " ", el("span", { class: "muted count" })),
+      el("details", { class: "more", hidden: true }, el("summary"), el("ol", { class: "email-rows" })),
+    );
+    const after = [...box.children].find((node) => rank(node.dataset.kind) > rank(kind));
+    box.insertBefore(group, after || null);
+    return group;
+  }
+
+  function emailArticle(email, compact = false) {
+    const links = el(
+      "ul",
+      { class: "links", "aria-label": `Links in “${email.subject}” to ${email.to}` },
+      ...email.links.map((link) =>
+        el(
+          "li",
+          {},
+          el("a", { href: link.url, target: "_blank", rel: "noopener noreferrer", class: "link-button", "data-link": link.label, text: link.label }),
+          el("code", { text: link.url }),
+        ),
+      ),
+    );
+    const frame = () =>
+      el("iframe", { src: `/_console/emails/${encodeURIComponent(email.id)}`, sandbox: "allow-popups allow-popups-to-escape-sandbox", title: `Email: ${email.subject}`, referrerpolicy: "no-referrer" });
+    const article = el(
+      "article",
+      { class: compact ? "email compact" : "email", "data-email": email.id },
+      el("h5", { text: email.subject }),
+      el("p", { class: "muted" }, `to ${email.to} · `, when(email.date)),
+      email.links.length ? links : compact ? null : el("p", { class: "muted", text: "No links." }),
+    );
+    if (!compact) article.append(frame());
+    else {
+      const show = el("details", { class: "show" }, el("summary", { text: "Show the email" }));
+      show.addEventListener("toggle", () => {
+        if (show.open && !show.querySelector("iframe")) show.append(frame());
+      });
+      article.append(show);
+    }
+    return article;
+  }
+
+  // The newest events; the earlier ones on demand (a long approval has hundreds).
   function renderHistory(history) {
     $("event-count").textContent = `(${history.length})`;
-    if (!changed("history", history.length)) return;
+    if (!changed("history", [history.length, view.allEvents])) return;
     const list = $("history");
     const open = new Set([...list.querySelectorAll("details[open]")].map((node) => node.dataset.id));
+    const hidden = view.allEvents ? 0 : Math.max(0, history.length - RECENT_EVENTS);
+    const earlier = el("button", { type: "button", class: "quiet", text: `Show the ${hidden} earlier event${hidden === 1 ? "" : "s"}` });
+    earlier.addEventListener("click", () => {
+      view.allEvents = true;
+      renderHistory(history);
+      list.querySelector("summary")?.focus();
+    });
     list.replaceChildren(
-      ...history.map((event) => {
-        const bad = /Failed|TimedOut|Aborted/.test(event.type);
+      ...(hidden ? [el("li", { class: "event earlier" }, earlier)] : []),
+      ...history.slice(hidden).map((event) => {
+        // The server says which events are failures and which a timer the definition plans for.
+        const bad = event.tone === "bad";
+        const marker = bad ? "✗ " : event.tone === "timer" ? "◔ " : "";
+        const elapsed = ((new Date(event.time) - new Date(history[0].time)) / 1000).toFixed(3);
         const summary = [
           el("span", { class: "event-id", text: String(event.id) }),
-          el("span", { class: "event-time", text: time(event.time) }),
-          el("span", { class: `event-type${bad ? " bad" : ""}`, text: `${bad ? "✗ " : ""}${event.type}` }),
+          el("span", { class: "event-time" }, el("time", { datetime: event.time, text: utc(event.time, true) }), el("span", { class: "elapsed", text: ` +${elapsed} s` })),
+          el("span", { class: `event-type${event.tone ? ` ${event.tone}` : ""}`, text: `${marker}${event.type}${event.tone === "timer" ? " (timer)" : ""}` }),
           el("span", { class: "event-state", text: event.state || "" }),
         ];
         const fields = ["error", "cause", "parameters", "input", "output", "resource"].filter((key) => event[key] !== undefined && event[key] !== null);
@@ -258,10 +413,13 @@
     refreshing = true;
     try {
       // The execution first: the list then reuses the history the server has just read.
-      if (view.selected) {
-        const detail = await getJson(`${API}/executions/${encodeURIComponent(view.selected)}`);
-        if (detail) renderExecution(detail);
-        else showPlaceholder(`No execution named ${view.selected}.`);
+      const name = view.selected;
+      if (name) {
+        const detail = await getJson(`${API}/executions/${encodeURIComponent(name)}`);
+        // Another execution chosen meanwhile: this one is not shown (the next refresh reads that one).
+        if (name !== view.selected) again = true;
+        else if (detail) renderExecution(detail);
+        else showPlaceholder(`No execution named ${name}.`);
       }
       const list = await getJson(`${API}/executions`);
       renderList(list);
@@ -290,6 +448,7 @@
     if (name !== view.selected) {
       view.selected = name;
       view.shown = {};
+      view.allEvents = false;
       view.graphSource = "";
       view.emails.clear();
       $("emails").replaceChildren();
@@ -325,22 +484,33 @@
     event.preventDefault();
     const message = $("start-message");
     const button = event.target.querySelector("button");
+    const fields = { x: $("x"), y: $("y") };
     button.disabled = true;
     try {
-      const body = `{"x": ${literal($("x").value)}, "y": ${literal($("y").value)}}`;
+      const body = `{"x": ${literal(fields.x.value)}, "y": ${literal(fields.y.value)}}`;
       const response = await fetch("/start", { method: "POST", headers: { "Content-Type": "application/json" }, body });
       const answer = await response.json().catch(() => ({}));
+      for (const input of Object.values(fields)) input.removeAttribute("aria-invalid");
       if (response.ok && answer.executionArn) {
         message.hidden = true;
-        message.textContent = "";
-        for (const input of [$("x"), $("y")]) input.removeAttribute("aria-invalid");
+        message.replaceChildren();
         location.hash = `#/executions/${encodeURIComponent(answer.executionArn.split(":").pop())}`;
-      } else {
-        message.hidden = false;
-        message.className = "message error";
-        message.textContent = `${response.status}: ${answer.message || response.statusText}`;
-        for (const input of [$("x"), $("y")]) input.setAttribute("aria-invalid", "true");
+        return;
       }
+      // The API's answer names the rule, not the field: the console asks which fields break it.
+      const problems = response.status === 400 ? await startProblems(body) : { fields: {}, body: null };
+      const words = Object.entries(problems.fields).map(([name, problem]) => {
+        if (fields[name]) fields[name].setAttribute("aria-invalid", "true");
+        return problem;
+      });
+      if (problems.body) words.push(problems.body);
+      message.hidden = false;
+      message.className = "message error";
+      message.replaceChildren(
+        ...(words.length ? [el("strong", { class: "problems", text: words.join("; ") + "." })] : []),
+        el("span", { class: "api-answer", text: `POST /start answered ${response.status}: ${answer.message || response.statusText}` }),
+      );
+      (Object.values(fields).find((input) => input.getAttribute("aria-invalid") === "true") || button).focus();
     } catch (error) {
       message.hidden = false;
       message.className = "message error";
@@ -350,10 +520,31 @@
     }
   }
 
-  async function stop() {
+  async function startProblems(body) {
+    try {
+      const response = await fetch(`${API}/start-problems`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+      return response.ok ? await response.json() : { fields: {}, body: null };
+    } catch (error) {
+      return { fields: {}, body: null };
+    }
+  }
+
+  // Stop asks first, naming the execution, as the AWS console does.
+  function askToStop() {
     if (!view.selected) return;
+    view.stopping = view.selected;
+    const dialog = $("stop-dialog");
+    $("stop-name").textContent = view.stopping;
+    dialog.returnValue = "";
+    dialog.showModal();
+  }
+
+  async function stop() {
+    const name = view.stopping;
+    view.stopping = null;
+    if ($("stop-dialog").returnValue !== "stop" || !name) return;
     const message = $("stop-message");
-    const response = await fetch(`${API}/executions/${encodeURIComponent(view.selected)}/stop`, {
+    const response = await fetch(`${API}/executions/${encodeURIComponent(name)}/stop`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: "{}",
@@ -384,8 +575,11 @@
       });
     }
     $("start").addEventListener("submit", start);
-    $("stop").addEventListener("click", stop);
+    $("stop").addEventListener("click", askToStop);
+    $("stop-dialog").addEventListener("close", stop);
     $("fit").addEventListener("click", toggleFit);
+    NARROW.addEventListener("change", () => view.fit === null && $("graph").firstElementChild && setFit(NARROW.matches));
+    setInterval(tick, 1000);
     window.addEventListener("hashchange", () => select(true));
     select(false);
     listen();
