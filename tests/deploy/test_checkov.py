@@ -3,6 +3,8 @@
 import subprocess
 from pathlib import Path
 
+from tests.deploy.conftest import TEMPLATE
+
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
