@@ -4,8 +4,13 @@ Local mode checks every AWS call against the roles deploy would create; those ro
 this template, not from a second copy. Compiling takes 15 to 25 s, so the template is kept under
 .local/compiled/<key>/, the key hashing every input that shapes it: serverless.yml, env.json, the
 state machine definitions, the request schemas, the repo's plugins, the policy module the plugin
-runs, the npm lock file, and the environment variables the local stage reads (see
-plugins/approval-policy.js). Packagings on one checkout run one at a time (packaging_lock).
+runs, the npm lock file, and SENDER_EMAIL as local mode overrides it. Packagings on one
+checkout run one at a time (packaging_lock).
+
+Local mode reads only the roles from this template: of the stage's keys, SENDER_EMAIL alone
+reaches a role (the ses:FromAddress condition; tests/unit/test_local_config.py keeps it so). The
+other overrides shape function environments and the definition, which local mode reads from
+serverless.yml itself: they are left out of the compile, so they cost no compile of their own.
 
 LOCAL_TEMPLATE=<path> uses that template file instead: tests take a permission away with it.
 """
@@ -29,8 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_NAME = "cloudformation-template-update-stack.json"
 _INPUTS = ("serverless.yml", "env.json", "package-lock.json", "functions/common/approval_policy.py")
 _INPUT_FOLDERS = ("statemachines", "schemas", "plugins")
-# What plugins/approval-policy.js reads from the environment for the local stage.
-_ENVIRONMENT_KEYS = (*POLICY_KEYS, "SENDER_EMAIL")
+# What plugins/approval-policy.js reads from the environment for the local stage, and of those
+# the one that reaches a role.
+_STAGE_KEYS = (*POLICY_KEYS, "SENDER_EMAIL")
+ROLE_KEYS = ("SENDER_EMAIL",)
 
 
 class TemplateError(Exception):
@@ -76,7 +83,7 @@ def _key(stage: str, environ: Mapping[str, str], root: Path) -> str:
     for path in files:
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(path.read_bytes() if path.exists() else b"")
-    digest.update(json.dumps({key: environ.get(key) for key in _ENVIRONMENT_KEYS}, sort_keys=True).encode())
+    digest.update(json.dumps({key: environ.get(key) for key in ROLE_KEYS}, sort_keys=True).encode())
     return digest.hexdigest()[:20]
 
 
@@ -86,10 +93,10 @@ def _compile(stage: str, environ: Mapping[str, str], root: Path, folder: Path) -
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = folder.with_name(folder.name + ".part")
     shutil.rmtree(partial, ignore_errors=True)
-    # This process's environment, but the stage's keys exactly as `environ` has them.
+    # This process's environment without the stage's keys, but those that reach a role, from `environ`.
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith("AWS_") and key not in _ENVIRONMENT_KEYS and key != "LOCAL_TEMPLATE"}
-    env.update({key: environ[key] for key in _ENVIRONMENT_KEYS if key in environ})
+           if not key.startswith("AWS_") and key not in _STAGE_KEYS and key != "LOCAL_TEMPLATE"}
+    env.update({key: environ[key] for key in ROLE_KEYS if key in environ})
     env.update({"SLS_TELEMETRY_DISABLED": "1", "SLS_NOTIFICATIONS_MODE": "off", "SLS_AWS_REQUEST_MAX_RETRIES": "0"})
     started = time.monotonic()
     run = subprocess.run(

@@ -126,3 +126,20 @@ def test_policy_keys_are_overridden_by_the_environment_and_reach_the_functions_a
     environment = service.functions["requestApproval"].environment
     assert environment["APPROVERS"] == "a@example.com,b@example.com" and environment["APPROVAL_POLICY"] == "all"
     assert service.state_machine_definition["States"]["Approval"]["TimeoutSeconds"] == 60
+
+
+def test_only_the_keys_local_template_compiles_with_reach_a_role():
+    """local/template.py compiles the roles with ROLE_KEYS' overrides alone: no other stage key may
+    reach an IAM statement, or local mode would check calls against another stage's roles."""
+    import re
+
+    from local.template import ROLE_KEYS
+
+    raw = yaml.safe_load((ROOT / "serverless.yml").read_text())  # anchors expanded
+    statements = [raw["provider"].get("iam", {}).get("role", {}).get("statements", [])]
+    statements += [spec.get("iamRoleStatements", []) for spec in raw["functions"].values()]
+    statements += [machine.get("iamRoleStatements", []) for machine in raw["stepFunctions"]["stateMachines"].values()]
+    text = json.dumps(statements)
+    used = set(re.findall(r"\$\{self:custom\.stageConfig\.([A-Z_]+)", text))
+    used |= {re.sub(r"(?<!^)([A-Z])", r"_\1", name).upper() for name in re.findall(r"\$\{approvalPolicy:(\w+)\}", text)}
+    assert used and used <= set(ROLE_KEYS), used
