@@ -160,9 +160,9 @@ class CallbackStore:
         return callback
 
     def get(self, callback_id: str) -> Callback | None:
-        """The callback under this id; None for an unknown id or one that names an approval's record."""
+        """The callback under this id; None for an unknown id or an approver's ballot (a link, not a callback)."""
         item = self._read(callback_id, _PROJECTION, _PROJECTION_NAMES)
-        return _callback(item) if item and item.get("kind") not in (APPROVAL, BALLOT) else None
+        return _callback(item) if item and item.get("kind") != BALLOT else None
 
     def _read(self, record_id: str, projection: str | None = None, names: dict[str, str] | None = None) -> dict[str, Any]:
         """A record as it is now ({} if there is none), with only the projected attributes."""
