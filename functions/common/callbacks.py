@@ -847,13 +847,13 @@ def vote(
 
 
 def close_if_ended(store: ApprovalStore, states: Any, request: ApprovalRequest, execution_arn: str, now: float):
-    """Close the request if its execution is no longer running; the request as it is then, or None if running."""
+    """Close the request if its execution has ended; the request as it is then, or None if it has not."""
     try:
         execution = states.describe_execution(executionArn=execution_arn)
-    except Exception as error:  # noqa: BLE001 - an execution that cannot be found is not waiting for us
+    except Exception as error:  # noqa: BLE001 - one long gone: its request's deadline has passed too
         if _error_code(error) != "ExecutionDoesNotExist":
             raise
-        execution = {"status": "ABORTED"}
+        return None
     if execution["status"] == "RUNNING":
         return None
     status = execution["status"]

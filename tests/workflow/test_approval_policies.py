@@ -47,7 +47,7 @@ def test_two_of_three_with_a_rejection_in_between(two_of_three):
     assert decide(links[ANN]["approve"], "yes").status_code == 200
     waiting = two_of_three.status(name)
     assert waiting["status"] == "RUNNING"
-    assert waiting["approval"] == {**waiting["approval"], "policy": "2", "approvals": 1, "rejections": 0,
+    assert waiting["approval"] == {**waiting["approval"], "policy": 2, "approvals": 1, "rejections": 0,
                                    "votesNeeded": 1, "approvers": 3}
     assert "@" not in json.dumps(waiting["approval"])  # counts, never addresses
     assert 0 < waiting["approval"]["deadline"] - waiting["startDate"] <= 121  # epoch seconds, like the dates
@@ -60,7 +60,7 @@ def test_two_of_three_with_a_rejection_in_between(two_of_three):
     done = two_of_three.wait_until_done(name)
     assert done["status"] == "SUCCEEDED"
     output = done["output"]
-    assert output["approver"] == CY and output["policy"] == "2" and output["comment"] == "ok"
+    assert output["approver"] == CY and output["policy"] == 2 and output["comment"] == "ok"
     assert [(v["approver"], v["decision"], v["comment"]) for v in output["votes"]] == [
         (ANN, "approved", "yes"), (BOB, "rejected", "non, merci"), (CY, "approved", "ok")]
 
