@@ -120,8 +120,9 @@ def outcome_email(request: ApprovalRequest, recipient: str, settings: Settings) 
         + (f", \u201c{vote.comment}\u201d" if vote.comment else ", no comment")
         for vote in request.votes
     ]
+    subject = f"{_ENDING_HEADING[ending]}: {numbers['x']} + {numbers['y']}, doubled = {numbers['doubled']}"
     message = Message(
-        heading=f"{_ENDING_HEADING[ending]}: {numbers_sentence(numbers)}",
+        heading=subject,
         paragraphs=[
             what,
             f"The workflow asked: {numbers_sentence(numbers)}",
@@ -130,5 +131,4 @@ def outcome_email(request: ApprovalRequest, recipient: str, settings: Settings) 
         facts=[*((name, numbers[name]) for name in ("x", "y", "sum", "doubled")), ("workflow", request.execution), ("outcome", ending)],
         notes=["For your information only: this email has no links, and nothing more is needed from you."],
     )
-    subject = f"{_ENDING_HEADING[ending]}: {numbers['x']} + {numbers['y']}, doubled = {numbers['doubled']}"
     return Email.compose(settings, recipient, subject, message)
