@@ -1,9 +1,7 @@
 """CloseApproval: an execution ended (EventBridge "Step Functions Execution Status Change"); its approval request closes."""
 
 from functions.close_approval.logic import close_approval
-from functions.common.aws import client
-from functions.common.callbacks import ApprovalStore
-from functions.common.email import Mailer
+from functions.common.aws import approval_services
 from functions.common.observability import logger, metrics
 from functions.common.settings import Settings
 
@@ -12,6 +10,4 @@ from functions.common.settings import Settings
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     settings = Settings.from_env()
-    return close_approval(
-        event, store=ApprovalStore(settings.table_name, client("dynamodb")), mailer=Mailer(client("ses")), settings=settings
-    )
+    return close_approval(event, settings=settings, **approval_services(settings))
