@@ -46,7 +46,7 @@ def votes_of(dynamodb: Any, table: str, execution: str) -> list[dict[str, Any]]:
         if vote is not None:
             status = "voted" if vote.role == APPROVER else "voted (escalation)"
         else:
-            status = "waiting" if request.status == "PENDING" and request.outcome is None else "did not vote"
+            status = "waiting" if request.is_open else "did not vote"
         rows.append(
             {
                 "approver": address,
