@@ -427,7 +427,6 @@ class ApprovalRequest:
     reminders_sent: int = 0
     escalated_at: int | None = None
     decided_by: str | None = None
-    follow_up_until_ms: int = 0
     closed_as: str | None = None  # how its execution ended: approved, rejected, timed out, stopped, ended
 
     @property
@@ -498,7 +497,7 @@ class ApprovalRequest:
 _APPROVAL_ATTRIBUTES = (
     "id", "kind", "status", "execution", "createdAt", "expiresAt", "startedAtMs", "deadlineMs", "context",
     "policy", "required", "rejectionLimit", "approvals", "rejections", "votes", "ballots", "remindersSent",
-    "escalatedAt", "decidedBy", "decidedAt", "followUpUntilMs", "closedAs", "closedAt",
+    "escalatedAt", "decidedBy", "decidedAt", "closedAs", "closedAt",
 )  # fmt: skip
 _APPROVAL_PROJECTION = ", ".join(f"#a{i}" for i in range(len(_APPROVAL_ATTRIBUTES)))
 _APPROVAL_PROJECTION_NAMES = {f"#a{i}": name for i, name in enumerate(_APPROVAL_ATTRIBUTES)}
@@ -629,6 +628,7 @@ class ApprovalStore(CallbackStore):
         Waits for FollowUp's lease (emails being sent), so that nothing follows the close.
         """
         values = {":ending": ending, ":now": int(now), ":execution": execution_status}
+        give_up = time.monotonic() + FOLLOW_UP_LEASE_SECONDS + 2
         while True:
             values[":clock"] = int(time.time() * 1000)
             try:
@@ -642,8 +642,9 @@ class ApprovalStore(CallbackStore):
                 )
             except self._db.exceptions.ConditionalCheckFailedException:
                 latest = self.approval(request.id)
-                if latest is None or latest.closed_as is not None or not self._wait_for_follow_up(latest):
+                if latest is None or latest.closed_as is not None or time.monotonic() > give_up:
                     return None
+                time.sleep(0.05)  # FollowUp is sending (its lease): close once its emails are out
                 continue
             item = _deserialize(answer["Attributes"])
             item.pop("taskToken", None)
@@ -658,13 +659,6 @@ class ApprovalStore(CallbackStore):
             "attribute_exists(closedAs) AND attribute_not_exists(noticesAt) AND #status <> :cancelled",
             {":now": int(now), ":cancelled": CANCELLED},
         )
-
-    def _wait_for_follow_up(self, request: ApprovalRequest) -> bool:
-        """Sleep while FollowUp holds the lease; False if it did not (there is nothing to wait for)."""
-        if request.follow_up_until_ms <= time.time() * 1000:
-            return False
-        time.sleep(0.05)
-        return True
 
     # -- reading ------------------------------------------------------------------------------
     def approval(self, request_id: str) -> ApprovalRequest | None:
@@ -715,6 +709,7 @@ class ApprovalStore(CallbackStore):
                 (f"SET votes.#voter = :vote ADD {counter} :one", f"{condition} AND {counter} < {at}", False),
                 (deciding[0], f"{deciding[1]} AND {counter} = {at}", True),
             ]
+        give_up = time.monotonic() + FOLLOW_UP_LEASE_SECONDS + 2
         while True:
             values[":clock"] = int(time.time() * 1000)
             for update, attempt, decides in attempts:
@@ -739,9 +734,9 @@ class ApprovalStore(CallbackStore):
             refusal = ballot_refusal(latest, ballot, now)
             if refusal is not None:
                 raise refusal
-            # Still open and this vote would decide: FollowUp is sending; the vote waits for it.
-            if not self._wait_for_follow_up(latest):  # type: ignore[arg-type]
+            if time.monotonic() > give_up:
                 raise AlreadyResolved("This request was just decided.", latest)
+            time.sleep(0.05)  # still open and this vote would decide: FollowUp is sending; it waits, then counts
 
     def rearm(self, execution: str, task_token: str) -> tuple[str, ApprovalRequest]:
         """The Approval task waits again under a new token; returns it with the request as it is now."""
@@ -909,6 +904,5 @@ def _approval_request(item: dict[str, Any]) -> ApprovalRequest:
         reminders_sent=int(item.get("remindersSent", 0)),
         escalated_at=int(item["escalatedAt"]) if "escalatedAt" in item else None,
         decided_by=item.get("decidedBy"),
-        follow_up_until_ms=int(item.get("followUpUntilMs", 0)),
         closed_as=item.get("closedAs"),
     )
