@@ -22,6 +22,10 @@ from functions.common.settings import Settings
 FINAL_STATUSES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
+class CloseDeferred(Exception):
+    """The request could not close yet; raised so that the invocation is retried."""
+
+
 def close_approval(
     event: dict[str, Any], *, store: ApprovalStore, mailer: Mailer, settings: Settings, now: float | None = None
 ) -> dict[str, Any]:
@@ -36,6 +40,9 @@ def close_approval(
         return {"closed": False, "notices": 0}
     closed = store.close(request, ending_of(status, detail.get("error"), request), status, now)
     request = closed or store.approval(request.id)
+    if request is not None and request.closed_as is None:
+        # FollowUp held its lease past every wait: fail, and EventBridge's invocation is retried.
+        raise CloseDeferred("The approval request is still being followed up; its close is retried.")
     if request is None or not request.policy.outcome_notices or not store.claim_notices(request.id, now):
         return {"closed": closed is not None, "notices": 0}
     sent = 0

@@ -246,3 +246,30 @@ def test_a_retried_request_opens_nothing_new_and_links_of_other_kinds_are_unknow
     with pytest.raises(NotFound):
         store.ballot(registered.id)
     assert "taskToken" not in repr(store.approval(request.id)) and TOKEN not in repr(store.approval(request.id))
+
+
+def test_an_end_reported_while_follow_up_sends_closes_after_it_or_is_retried(store, monkeypatch):
+    from functions.close_approval.logic import CloseDeferred, close_approval
+    from functions.common import callbacks
+    from functions.common.settings import Settings
+
+    request, _ = open_request(store, "any", REMINDER_INTERVAL_SECONDS=60)
+    assert store.count_reminder(request) is True  # the lease: 10 s
+    monkeypatch.setattr(callbacks, "FOLLOW_UP_LEASE_SECONDS", 0)  # the close gives up after 2 s, not 12
+    event = {"detail": {"name": "exec-1", "status": "ABORTED"}}
+
+    class Mailer:
+        def __init__(self):
+            self.sent = []
+
+        def send(self, email):
+            self.sent.append(email.recipient)
+
+    mailer = Mailer()
+    with pytest.raises(CloseDeferred):  # EventBridge retries the invocation
+        close_approval(event, store=store, mailer=mailer, settings=Settings(sender_email="w@example.com"))
+    assert store.approval(request.id).is_open and mailer.sent == []
+    store.end_follow_up(request.id)
+    answer = close_approval(event, store=store, mailer=mailer, settings=Settings(sender_email="w@example.com"))
+    assert answer == {"closed": True, "notices": 3} and sorted(mailer.sent) == THREE
+    assert store.approval(request.id).closed_as == STOPPED
