@@ -114,8 +114,8 @@ def timeout_story(request: ApprovalRequest) -> tuple[list[str], str]:
     ]
     followed_up = []
     if request.reminders_sent:
-        rounds = "1 reminder" if request.reminders_sent == 1 else f"{request.reminders_sent} reminders"
-        paragraphs.append(f"{rounds} went to the approvers who had not answered.")
+        times = "once" if request.reminders_sent == 1 else f"{request.reminders_sent} times"
+        paragraphs.append(f"The approvers who had not answered were reminded {times}.")
         followed_up.append("reminded")
     if request.escalated_at is not None:
         paragraphs.append(

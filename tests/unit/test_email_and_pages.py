@@ -169,7 +169,7 @@ def test_the_timeout_failure_email_tells_what_was_tried_and_names_no_configurati
     state = {"input": {"x": 3, "y": 4}, "calculation": {"sum": 7, "doubled": 14}, "failure": {"Error": "ApprovalTimedOut"}}
     _, text, _ = parts(failure_email("exec", "ApprovalTimedOut", "Nobody decided", state, SETTINGS, tried))
     assert "Nobody decided within 10 minutes: 0 approved and 0 rejected" in text
-    assert "2 reminders went to the approvers who had not answered" in text
+    assert "The approvers who had not answered were reminded 2 times." in text
     assert "escalated to boss@example.com at 2027-01-15 08:05:00 UTC" in text
     assert "reminded and escalated, yet nobody answered" in text
     untried = _closed(status="EXPIRED", votes=(), approvals=0)
