@@ -405,10 +405,6 @@ class Ballot:
     approver: str
     role: str
 
-    @property
-    def execution(self) -> str:
-        return self.request.split("#", 1)[1]
-
 
 @dataclass(frozen=True)
 class ApprovalRequest:
@@ -686,13 +682,13 @@ class ApprovalStore(CallbackStore):
             "role": ballot.role,
             "requestSource": {"ip": audit.source_ip, "userAgent": audit.user_agent},
         }
-        counter, at = ("approvals", "approveAt") if decision == ENDED_APPROVED else ("rejections", "rejectAt")
+        counter, at = ("approvals", "approveAt") if decision == "approved" else ("rejections", "rejectAt")
         values: dict[str, Any] = {
             ":pending": PENDING,
             ":now": int(now * 1000),
             ":vote": vote,
             ":one": 1,
-            ":final": APPROVED if decision == ENDED_APPROVED else REJECTED,
+            ":final": APPROVED if decision == "approved" else REJECTED,
             ":voter": ballot.approver,
             ":decidedAt": int(now),
         }
