@@ -37,11 +37,8 @@ def votes_of(dynamodb: Any, table: str, execution: str) -> list[dict[str, Any]]:
     request = ApprovalStore(table, dynamodb).approval(approval_request_id(execution))
     if request is None:
         return []
-    people = [*request.policy.approvers]
-    if request.escalated_at is not None and request.policy.escalation_email:
-        people.append(request.policy.escalation_email)
     rows = []
-    for address in people:
+    for address in request.asked():
         vote = request.vote_of(address)
         if vote is not None:
             status = "voted" if vote.role == APPROVER else "voted (escalation)"
