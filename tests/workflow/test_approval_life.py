@@ -133,13 +133,19 @@ def test_no_reminder_is_sent_after_the_deciding_answer_with_thirty_approvers(loc
     approvers = [f"approver{number:02d}@example.com" for number in range(30)]
     service = local_service_factory(APPROVERS=",".join(approvers), REMINDER_INTERVAL_SECONDS="2", MAX_REMINDERS="20",
                                     APPROVAL_TIMEOUT_SECONDS="120")
-    rounds, late, waits = 4, [], []
+    rounds, late, waits, reminded = 4, [], [], 0
     for round_ in range(rounds):
         name = service.start(round_, 7)
         links = service.ballot_links(name, 30)
-        # The deciding vote at a reminder's moment: as the round of 29 reminders starts going out.
-        service.wait_for_email(name, "Reminder: approval needed")
-        time.sleep(0.01 * round_)
+        # The deciding vote at a reminder's moment: as FollowUp starts (it has not claimed the round
+        # yet), or as the round of 29 reminders starts going out.
+        if round_ % 2 == 0:
+            deadline = time.monotonic() + 30
+            while f"[{name}] -> FollowUp" not in service.log.read_text():
+                assert time.monotonic() < deadline, "FollowUp never started"
+                time.sleep(0.005)
+        else:
+            service.wait_for_email(name, "Reminder: approval needed")
         clicked = time.time()
         answer = decide(links[approvers[round_]]["approve"], "go")
         answered = time.time()
@@ -148,11 +154,12 @@ def test_no_reminder_is_sent_after_the_deciding_answer_with_thirty_approvers(loc
         assert service.wait_until_done(name)["status"] == "SUCCEEDED"
         time.sleep(2.5)  # past the next reminder's moment
         reminders = _reminders_written(service, name)
-        assert reminders, "no reminder was sent at all: the vote did not land at a reminder's moment"
+        reminded += bool(reminders)
         late += [when - answered for when in reminders if when > answered]
-    print(f"\nreminders after the deciding answer, {rounds} rounds of 30 approvers: {len(late)}; "
+    print(f"\nreminders after the deciding answer, {rounds} rounds of 30 approvers ({reminded} with reminders): {len(late)}; "
           f"the deciding answer took {min(waits):.2f} to {max(waits):.2f} s (it waits for the round being sent)")
     assert late == []
+    assert reminded >= rounds // 2, "the votes never landed while reminders were going out"
     assert service.stop() == 0
 
 
