@@ -167,7 +167,7 @@ def test_no_reminder_is_sent_after_the_deciding_answer_with_thirty_approvers(loc
 def escalating(tmp_path_factory):
     directory = tmp_path_factory.mktemp("life-notices")
     service = LocalService(directory / "outbox", directory / "local.log", APPROVERS=f"{ANN},{BOB}",
-                           ESCALATION_EMAIL=BOSS, ESCALATE_AFTER_SECONDS="6", APPROVAL_TIMEOUT_SECONDS="9")
+                           ESCALATION_EMAIL=BOSS, ESCALATE_AFTER_SECONDS="8", APPROVAL_TIMEOUT_SECONDS="11")
     yield service
     assert service.stop() == 0, service.log.read_text()[-2000:]
 
