@@ -223,7 +223,8 @@ def _json_reply(operation: str, request: dict[str, Any]) -> dict[str, Any]:
         return {"Item": _request_item(key) if key.startswith("approval#") else _ballot_item(key)}
     if operation == "UpdateItem":
         if request.get("ReturnValues") == "ALL_NEW" and key.startswith("approval#"):  # a vote, a close
-            return {"Attributes": _request_item(key)}
+            closed = {"closedAs": values[":ending"]} if ":ending" in values else {}
+            return {"Attributes": {**_request_item(key), **closed}}
         if request.get("ReturnValues") == "ALL_NEW":
             kind = values.get(":kind", {}).get("S", "approval")
             return {"Attributes": _item(key, kind, values.get(":status", {}).get("S", "SUCCEEDED"))}

@@ -24,7 +24,7 @@ from email import message_from_string, policy
 from pathlib import Path
 from typing import Any
 
-from bench.common import FAKE_AWS, POWERTOOLS_ENV
+from bench.common import BENCH_STAGE, FAKE_AWS, POWERTOOLS_ENV
 
 os.environ.update({**FAKE_AWS, **POWERTOOLS_ENV})
 
@@ -49,7 +49,7 @@ class InProcess:
         self._lock = threading.Lock()
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.service = load_service(stage="local")
+        self.service = load_service(stage="local", environ={**os.environ, **BENCH_STAGE})
         self.engine = LocalEngine(self.service, api_base_url=self.url, outbox=outbox, console=self.lines.append)
         original_invoke = self.engine.invoke
 
