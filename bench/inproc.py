@@ -125,9 +125,10 @@ class InProcess:
 
 
 def cost(app: InProcess, seen: set[str], reminders: int = 0) -> dict[str, Any]:
+    time.sleep(0.3)  # the previous execution's end reaches closeApproval (EventBridge) just after it
     app.invocations.clear()
     arn, status = app.happy_path(seen, reminders=reminders)
-    time.sleep(0.05)  # the last invocation records itself after the execution ends
+    time.sleep(0.3)  # the last invocations (Finalize, then closeApproval) record themselves after the end
     events = []
     token = None
     while True:
@@ -142,7 +143,7 @@ def cost(app: InProcess, seen: set[str], reminders: int = 0) -> dict[str, Any]:
         1 for event in events
         if event["type"] == "TaskScheduled" and event["taskScheduledEventDetails"].get("resourceType") == "lambda")
     invocations = [{"function": function, "seconds": seconds,
-                    "source": "state machine" if _is_task_function(app, function) else "API Gateway"}
+                    "source": _source(app, function)}
                    for function, _, seconds in sorted(app.invocations, key=lambda item: item[1])]
     return {
         "status": status,
@@ -155,8 +156,12 @@ def cost(app: InProcess, seen: set[str], reminders: int = 0) -> dict[str, Any]:
     }
 
 
-def _is_task_function(app: InProcess, function: str) -> bool:
-    return not any(route.function == function for route in app.service.routes)
+def _source(app: InProcess, function: str) -> str:
+    if app.service.functions[function].event_patterns:
+        return "EventBridge"
+    if any(route.function == function for route in app.service.routes):
+        return "API Gateway"
+    return "state machine"
 
 
 def cpu_per_run(app: InProcess, seen: set[str], runs: int) -> dict[str, Any]:
