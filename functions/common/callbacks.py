@@ -609,8 +609,25 @@ class ApprovalStore(CallbackStore):
         self._db.update_item(
             TableName=self._table,
             Key={"id": {"S": request_id}},
-            UpdateExpression="REMOVE followUpUntilMs",
+            UpdateExpression="REMOVE followUpUntilMs, followUpYield",
             ConditionExpression="attribute_exists(id)",
+        )
+
+    def may_send_follow_up(self, request_id: str) -> bool:
+        """Read before each follow-up email: False once the request is no longer open or a deciding
+        vote (or the close) waits for the lease. An email sent meanwhile still precedes the outcome,
+        which is recorded only once the lease is released."""
+        item = self._read(request_id, "#status, closedAs, followUpYield", {"#status": "status"})
+        return item.get("status") == PENDING and "closedAs" not in item and "followUpYield" not in item
+
+    def _yield_follow_up(self, request_id: str) -> None:
+        """Ask FollowUp to stop sending and release its lease: a decision or the close is waiting."""
+        self._db.update_item(
+            TableName=self._table,
+            Key={"id": {"S": request_id}},
+            UpdateExpression="SET followUpYield = :now",
+            ConditionExpression="attribute_exists(id)",
+            ExpressionAttributeValues={":now": {"N": str(int(time.time() * 1000))}},
         )
 
     def close_approval(self, request_id: str, status: str) -> bool:
@@ -624,7 +641,7 @@ class ApprovalStore(CallbackStore):
         Waits for FollowUp's lease (emails being sent), so that nothing follows the close.
         """
         values = {":ending": ending, ":now": int(now), ":execution": execution_status}
-        give_up = time.monotonic() + FOLLOW_UP_LEASE_SECONDS + 2
+        give_up, waiting = time.monotonic() + FOLLOW_UP_LEASE_SECONDS + 2, False
         while True:
             values[":clock"] = int(time.time() * 1000)
             try:
@@ -640,7 +657,10 @@ class ApprovalStore(CallbackStore):
                 latest = self.approval(request.id)
                 if latest is None or latest.closed_as is not None or time.monotonic() > give_up:
                     return None
-                time.sleep(0.05)  # FollowUp is sending (its lease): close once its emails are out
+                if not waiting:
+                    self._yield_follow_up(request.id)
+                    waiting = True
+                time.sleep(0.02)  # FollowUp is sending (its lease): close once it has stopped
                 continue
             item = _deserialize(answer["Attributes"])
             item.pop("taskToken", None)
@@ -705,7 +725,7 @@ class ApprovalStore(CallbackStore):
                 (f"SET votes.#voter = :vote ADD {counter} :one", f"{condition} AND {counter} < {at}", False),
                 (deciding[0], f"{deciding[1]} AND {counter} = {at}", True),
             ]
-        give_up = time.monotonic() + FOLLOW_UP_LEASE_SECONDS + 2
+        give_up, waiting = time.monotonic() + FOLLOW_UP_LEASE_SECONDS + 2, False
         while True:
             values[":clock"] = int(time.time() * 1000)
             for update, attempt, decides in attempts:
@@ -732,7 +752,12 @@ class ApprovalStore(CallbackStore):
                 raise refusal
             if time.monotonic() > give_up:
                 raise AlreadyResolved("This request was just decided.", latest)
-            time.sleep(0.05)  # still open and this vote would decide: FollowUp is sending; it waits, then counts
+            # Still open and this vote would decide: FollowUp is sending. It stops at its next
+            # email and releases the lease; then the vote counts.
+            if not waiting:
+                self._yield_follow_up(ballot.request)
+                waiting = True
+            time.sleep(0.02)
 
     def rearm(self, execution: str, task_token: str) -> tuple[str, ApprovalRequest]:
         """The Approval task waits again under a new token; returns it with the request as it is now."""

@@ -209,6 +209,7 @@ def test_the_close_happens_once_and_so_do_the_notices(store):
 def test_a_deciding_vote_waits_for_follow_up_emails_being_sent_and_none_start_after_it(store):
     request, ballots = open_request(store, "any", REMINDER_INTERVAL_SECONDS=60)
     assert store.count_reminder(request) is True  # FollowUp holds the lease while it sends
+    assert store.may_send_follow_up(request.id) is True
     decided = threading.Event()
 
     def click():
@@ -219,6 +220,7 @@ def test_a_deciding_vote_waits_for_follow_up_emails_being_sent_and_none_start_af
     voter.start()
     assert not decided.wait(0.5), "the vote decided while reminders were being sent"
     assert store.approval(request.id).status == "PENDING"
+    assert store.may_send_follow_up(request.id) is False  # the waiting vote asked FollowUp to stop
     store.end_follow_up(request.id)
     assert decided.wait(5)
     voter.join()
