@@ -606,12 +606,7 @@ class ApprovalStore(CallbackStore):
 
     def end_follow_up(self, request_id: str) -> None:
         """FollowUp's emails are out: votes may decide and the request may close again."""
-        self._db.update_item(
-            TableName=self._table,
-            Key={"id": {"S": request_id}},
-            UpdateExpression="REMOVE followUpUntilMs, followUpYield",
-            ConditionExpression="attribute_exists(id)",
-        )
+        self._update(request_id, "REMOVE followUpUntilMs, followUpYield")
 
     def may_send_follow_up(self, request_id: str) -> bool:
         """Read before each follow-up email: False once the request is no longer open or a deciding
@@ -622,12 +617,16 @@ class ApprovalStore(CallbackStore):
 
     def _yield_follow_up(self, request_id: str) -> None:
         """Ask FollowUp to stop sending and release its lease: a decision or the close is waiting."""
+        self._update(request_id, "SET followUpYield = :now", {":now": int(time.time() * 1000)})
+
+    def _update(self, record_id: str, update: str, values: dict[str, Any] | None = None) -> None:
+        """One update of a record that exists, whatever its state."""
         self._db.update_item(
             TableName=self._table,
-            Key={"id": {"S": request_id}},
-            UpdateExpression="SET followUpYield = :now",
+            Key={"id": {"S": record_id}},
+            UpdateExpression=update,
             ConditionExpression="attribute_exists(id)",
-            ExpressionAttributeValues={":now": {"N": str(int(time.time() * 1000))}},
+            **({"ExpressionAttributeValues": _serialize(values)} if values else {}),
         )
 
     def close_approval(self, request_id: str, status: str) -> bool:

@@ -139,10 +139,11 @@ def test_the_deadline_is_exact_with_reminders_on(local_service_factory):
     service = local_service_factory(REMINDER_INTERVAL_SECONDS="4", APPROVAL_TIMEOUT_SECONDS="6")
     name = service.start(3, 3)
     service.ballot_links(name, 1)
+    deadline = service.status(name)["approval"]["deadline"]  # 6 s after the Approval state was entered
     done = service.wait_until_done(name, timeout=30)
     assert done["status"] == "FAILED" and done["error"] == "ApprovalTimedOut"
-    took = done["stopDate"] - done["startDate"]  # epoch seconds
-    assert 6 <= took < 7.5
+    # Measured from the approval's own start, so a slow calculation on a busy machine does not count.
+    assert 0 <= done["stopDate"] - deadline < 1.5
     assert len(subjects_to(service, name, "Reminder")) == 1
     assert service.stop() == 0
 
