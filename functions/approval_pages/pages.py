@@ -103,7 +103,7 @@ def voter_line(ballot: Ballot, request: ApprovalRequest) -> str:
     line = f"<p>You decide as <strong>{escape(ballot.approver)}</strong>.</p>"
     if request.escalated_at is not None and request.is_open:
         line += (
-            f"<p>Nobody decided in time, so this request was escalated to "
+            f"<p>Nobody had decided yet, so this request was escalated to "
             f"<strong>{escape(request.policy.escalation_email)}</strong> at {escape(deadline_text(request.escalated_at))}: "
             "they may now decide alone. Until one of you decides, your answer still counts.</p>"
         )
