@@ -222,6 +222,9 @@ def _json_reply(operation: str, request: dict[str, Any]) -> dict[str, Any]:
     if operation == "GetItem":  # an approval request by its execution, or the ballot a link names
         return {"Item": _request_item(key) if key.startswith("approval#") else _ballot_item(key)}
     if operation == "UpdateItem":
+        if request.get("ReturnValues") == "ALL_NEW" and key.startswith("approval#"):  # a vote, a close
+            closed = {"closedAs": values[":ending"]} if ":ending" in values else {}
+            return {"Attributes": {**_request_item(key), **closed}}
         if request.get("ReturnValues") == "ALL_NEW":
             kind = values.get(":kind", {}).get("S", "approval")
             return {"Attributes": _item(key, kind, values.get(":status", {}).get("S", "SUCCEEDED"))}
@@ -279,10 +282,21 @@ def _events(stand_in_url: str) -> dict[str, tuple[Any, str]]:
         "approvalPages": (proxy_event("GET", "/approve", resource="/approve", query=f"id={callback}",
                                       headers={"User-Agent": "bench"}),
                           "GET /approve?id= (the page a click opens: its ballot, then its request)"),
+        "closeApproval": (_execution_end(), "EventBridge's Step Functions Execution Status Change (SUCCEEDED)"),
         "executions": (proxy_event("GET", "/executions/bench-execution", resource="/executions/{name}",
                                    path_parameters={"name": "bench-execution"}, headers={"User-Agent": "bench"}),
                        "GET /executions/{name}"),
     }
+
+
+def _execution_end() -> dict[str, Any]:
+    from local.eventbridge import execution_status_change
+
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:approval-workflow-dev"
+    return execution_status_change(
+        execution_arn=machine.replace(":stateMachine:", ":execution:") + ":bench-execution", state_machine_arn=machine,
+        status="SUCCEEDED", start_date=time.time() - 60, stop_date=time.time(), input_json='{"x": 3, "y": 4}',
+        output_json='{"decision": "approved"}')
 
 
 @dataclass

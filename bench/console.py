@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import measured, median, ms, percentile, ratio, say
+from bench.common import BENCH_STAGE, measured, median, ms, percentile, ratio, say
 
 TARGET = 1.10  # p50 with the console open / p50 without
 BLOCK = 5  # short alternating blocks: the shared machine's load drifts during the run
@@ -88,7 +88,7 @@ def measure(runs: int, warmup: int) -> dict[str, Any]:
     from tests.workflow.conftest import LocalService
 
     with tempfile.TemporaryDirectory(prefix="bench-console-") as directory:
-        service = LocalService(Path(directory) / "outbox", Path(directory) / "local.log")
+        service = LocalService(Path(directory) / "outbox", Path(directory) / "local.log", **BENCH_STAGE)
         try:
             client = Client(service)
             for _ in range(warmup):

@@ -24,7 +24,7 @@ from email import message_from_string, policy
 from pathlib import Path
 from typing import Any
 
-from bench.common import FAKE_AWS, POWERTOOLS_ENV
+from bench.common import BENCH_STAGE, FAKE_AWS, POWERTOOLS_ENV
 
 os.environ.update({**FAKE_AWS, **POWERTOOLS_ENV})
 
@@ -49,7 +49,7 @@ class InProcess:
         self._lock = threading.Lock()
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.service = load_service(stage="local")
+        self.service = load_service(stage="local", environ={**os.environ, **BENCH_STAGE})
         self.engine = LocalEngine(self.service, api_base_url=self.url, outbox=outbox, console=self.lines.append)
         original_invoke = self.engine.invoke
 
@@ -125,9 +125,10 @@ class InProcess:
 
 
 def cost(app: InProcess, seen: set[str], reminders: int = 0) -> dict[str, Any]:
+    time.sleep(0.3)  # the previous execution's end reaches closeApproval (EventBridge) just after it
     app.invocations.clear()
     arn, status = app.happy_path(seen, reminders=reminders)
-    time.sleep(0.05)  # the last invocation records itself after the execution ends
+    time.sleep(0.3)  # the last invocations (Finalize, then closeApproval) record themselves after the end
     events = []
     token = None
     while True:
@@ -142,7 +143,7 @@ def cost(app: InProcess, seen: set[str], reminders: int = 0) -> dict[str, Any]:
         1 for event in events
         if event["type"] == "TaskScheduled" and event["taskScheduledEventDetails"].get("resourceType") == "lambda")
     invocations = [{"function": function, "seconds": seconds,
-                    "source": "state machine" if _is_task_function(app, function) else "API Gateway"}
+                    "source": _source(app, function)}
                    for function, _, seconds in sorted(app.invocations, key=lambda item: item[1])]
     return {
         "status": status,
@@ -155,8 +156,12 @@ def cost(app: InProcess, seen: set[str], reminders: int = 0) -> dict[str, Any]:
     }
 
 
-def _is_task_function(app: InProcess, function: str) -> bool:
-    return not any(route.function == function for route in app.service.routes)
+def _source(app: InProcess, function: str) -> str:
+    if app.service.functions[function].event_patterns:
+        return "EventBridge"
+    if any(route.function == function for route in app.service.routes):
+        return "API Gateway"
+    return "state machine"
 
 
 def cpu_per_run(app: InProcess, seen: set[str], runs: int) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
-from bench.common import say
+from bench.common import BENCH_STAGE, say
 
 POLL_EMAIL_SECONDS = 0.002
 POLL_STATUS_SECONDS = 0.005
@@ -172,7 +172,7 @@ def measure(runs: int, warmup: int, concurrent: int, workers: int) -> dict[str, 
     with tempfile.TemporaryDirectory(prefix="bench-local-") as directory:
         base = Path(directory)
         launched = time.perf_counter()
-        service = LocalService(base / "outbox", base / "local.log")
+        service = LocalService(base / "outbox", base / "local.log", **BENCH_STAGE)
         ready = time.perf_counter() - launched
         try:
             client = Client(service)

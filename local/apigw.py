@@ -141,5 +141,6 @@ def gateway_response(resources: Mapping[str, Any], response_type: str, **context
             text = properties["ResponseTemplates"]["application/json"]
             for name in sorted(context, key=len, reverse=True):
                 text = text.replace("$context." + name, json.dumps(context[name], ensure_ascii=False)[1:-1])
-            return text.encode("utf-8")
+            # A lone surrogate (a JSON key "\ud800") cannot be UTF-8: it goes back as the JSON escape it came as.
+            return text.encode("utf-8", "backslashreplace")
     return None

@@ -50,6 +50,8 @@ class Function:
     environment: dict[str, Any]
     timeout: int
     memory: int
+    # The patterns of its `eventBridge` events (CloudFormation intrinsics not yet resolved).
+    event_patterns: tuple[dict[str, Any], ...] = ()
 
     @property
     def module(self) -> str:
@@ -92,6 +94,9 @@ def load_service(stage: str = "local", environ: Mapping[str, str] | None = None,
             environment={**provider.get("environment", {}), **spec.get("environment", {})},
             timeout=int(spec.get("timeout", provider.get("timeout", 6))),
             memory=int(spec.get("memorySize", provider.get("memorySize", 1024))),
+            event_patterns=tuple(
+                event["eventBridge"]["pattern"] for event in spec.get("events", []) if "eventBridge" in event
+            ),
         )
         for name, spec in config["functions"].items()
     }

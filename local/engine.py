@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import traceback
 import uuid
@@ -24,6 +25,7 @@ from functions.common.email import EXECUTION_HEADER
 from local import hooks
 from local.config import ConfigError, Service
 from local.iam import Enforcer, role_of, roles_from_template, start_route_role
+from local.eventbridge import execution_status_change, matches
 from local.intrinsics import pseudo_parameters, resolve_intrinsics
 from local.lambda_runtime import FunctionRunner, install_thread_environ
 from local.template import compiled_template
@@ -46,6 +48,7 @@ class LocalEngine:
         self.runner: FunctionRunner | None = None
         self.iam: Enforcer | None = None
         self._by_lambda_name: dict[str, str] = {}
+        self._rules: list[tuple[str, dict[str, Any]]] = []  # (function, event pattern): its eventBridge events
         # LOCAL_FUNCTION_DELAY=followUp:2 makes the state machine's calls of a function start 2 s
         # late, as a slow cold start would: to rehearse what lands meanwhile (a vote between waits).
         self._delays = _delays(os.environ.get("LOCAL_FUNCTION_DELAY", ""), service.functions)
@@ -121,6 +124,11 @@ class LocalEngine:
         self.state_machine_arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
             name=self.service.state_machine_name, definition=json.dumps(definition), roleArn=role
         )["stateMachineArn"]
+        self._rules = [
+            (function.name, resolve_intrinsics(pattern, names=names, api_base_url=self.api_base_url))
+            for function in self.service.functions.values()
+            for pattern in function.event_patterns
+        ]
 
     def _enforce_iam(self, region: str, names: dict[str, str]) -> Enforcer | None:
         """Every AWS call of the stack checked against its role, as deploy compiles the roles."""
@@ -247,7 +255,42 @@ class LocalEngine:
         elif event_type in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             status = event_type.removeprefix("Execution").upper()
             self.console(f"[{execution}] {status} {details.get('error') or ''}".rstrip())
+        if event_type in _FINAL_STATUS:
+            # As EventBridge does, apart from the execution's own thread: a little later, not in its way.
+            threading.Thread(
+                target=self._status_changed,
+                args=(execution, _FINAL_STATUS[event_type], details, time.time()),
+                name=f"eventbridge-{execution}",
+                daemon=True,
+            ).start()
         self._changed(execution)
+
+    def _status_changed(self, execution: str, status: str, details: dict[str, Any], stopped_at: float) -> None:
+        """Deliver the "Step Functions Execution Status Change" event to the functions whose rule matches."""
+        arn = f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{execution}"
+        try:
+            described = self._states().describe_execution(executionArn=arn)
+        except Exception:  # noqa: BLE001 - the engine is stopping: nothing to deliver to
+            return
+        event = execution_status_change(
+            execution_arn=arn,
+            state_machine_arn=self.state_machine_arn,
+            status=status,
+            start_date=described["startDate"].timestamp(),
+            stop_date=stopped_at,
+            input_json=described.get("input"),
+            output_json=details.get("output"),
+            error=details.get("error"),
+            cause=details.get("cause"),
+            region=self.service.region,
+            account=ACCOUNT,
+        )
+        for function, pattern in self._rules:
+            if matches(pattern, event):
+                try:
+                    self.invoke(function, event)
+                except Exception as error:  # noqa: BLE001 - EventBridge would retry; the console says it failed
+                    self.console(f"  {function} raised {type(error).__name__}: {error}")
 
     def _changed(self, execution: str | None) -> None:
         for observer in self.observers:
@@ -259,6 +302,14 @@ def outbox_name(message: Any, message_id: str, now: float) -> str:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
     parts = [stamp, str(message[EXECUTION_HEADER] or ""), str(message["To"] or "")[:80], message_id[:12]]
     return "-".join(_UNSAFE.sub("_", part) for part in parts if part) + ".eml"
+
+
+_FINAL_STATUS = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "TIMED_OUT",
+    "ExecutionAborted": "ABORTED",
+}
 
 
 def _delays(setting: str, functions: Any) -> dict[str, float]:

@@ -15,6 +15,7 @@ from local.apigw import gateway_response, proxy_event, response_parts, validatio
 from local.config import HttpRoute
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,15}")
 
 
 class Route:
@@ -78,7 +79,12 @@ def make_server(
 
         def _dispatch(self) -> None:
             url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
+            declared = self.headers.get("Content-Length", "0")
+            if not _CONTENT_LENGTH.fullmatch(declared.strip()):
+                # Nothing of the body can be read reliably: answer, then close the connection.
+                self.close_connection = True
+                return self._json(400, "Content-Length must be the body's size: a whole number of bytes.")
+            length = int(declared)
             if length > MAX_BODY_BYTES:
                 self.close_connection = True
                 return self._json(413, "Request too large.")

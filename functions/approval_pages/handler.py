@@ -5,10 +5,10 @@ import time
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
-from functions.approval_pages.logic import decision, open_ballot, parse_decision_form
+from functions.approval_pages.logic import decision, parse_decision_form
 from functions.approval_pages.pages import confirm_page, decided_page, error_page
 from functions.common.aws import client
-from functions.common.callbacks import ApprovalStore, vote
+from functions.common.callbacks import ApprovalStore, open_ballot, vote
 from functions.common.errors import RequestRefused
 from functions.common.http import audit_of, body_text, media_type
 from functions.common.observability import logger
@@ -32,7 +32,9 @@ def _refused(error: RequestRefused):
 def confirm():
     action = app.current_event.resource.strip("/")
     ballot_id = (app.current_event.query_string_parameters or {}).get("id")
-    ballot, request = open_ballot(_store(), ballot_id)
+    ballot, request = open_ballot(
+        _store(), client("stepfunctions"), ballot_id or "", execution_arn=Settings.from_env().execution_arn, now=time.time()
+    )
     return confirm_page(ballot, request, action)
 
 

@@ -1,21 +1,14 @@
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs
 
 from functions.approval_pages.pages import VERBS
-from functions.common.callbacks import ApprovalRequest, ApprovalStore, Ballot, check_callback_id
+from functions.common.callbacks import check_callback_id
 from functions.common.errors import MalformedRequest
 
 MAX_COMMENT_CHARS = 500
 MAX_FORM_BYTES = 8 * 1024
 _ALLOWED_CONTROL = {"\n", "\r", "\t"}
-
-
-def open_ballot(store: ApprovalStore, ballot_id: str | None, now: float | None = None) -> tuple[Ballot, ApprovalRequest]:
-    """The ballot behind a link and its request, if this approver can still vote; otherwise the reason."""
-    now = time.time() if now is None else now
-    return store.open_ballot(check_callback_id(ballot_id), now)
 
 
 def parse_decision_form(body: str | None, media_type: str) -> tuple[str, str]:

@@ -7,7 +7,14 @@ from html import escape
 from aws_lambda_powertools.event_handler import Response
 
 from functions.common.callbacks import ESCALATION, ApprovalRequest, Ballot
-from functions.common.display import APPROVE_COLOUR, REJECT_COLOUR, deadline_words, facts_table, time_words
+from functions.common.display import (
+    APPROVE_COLOUR,
+    REJECT_COLOUR,
+    deadline_text,
+    deadline_words,
+    facts_table,
+    time_words,
+)
 from functions.common.errors import InvalidLink, RequestRefused
 
 # No script, no framing, no referrer (the id is in the URL), nothing cached.
@@ -70,7 +77,7 @@ def request_details(request: ApprovalRequest) -> str:
     """The numbers, the deadline, the policy and the votes so far."""
     numbers = request.context
     facts = [(name, numbers.get(name)) for name in ("x", "y", "sum", "doubled")]
-    if request.status == "PENDING" and request.outcome is None:
+    if request.is_open:
         facts.append(("deadline", deadline_words(request.expires_at)))
     votes = "".join(
         f"<li>{escape(vote.approver)}{' (escalation)' if vote.role == ESCALATION else ''}: {badge(vote.decision)}"
@@ -87,13 +94,20 @@ def request_details(request: ApprovalRequest) -> str:
     return facts_table(facts) + standing + (f'<ul class="votes">{votes}</ul>' if votes else "")
 
 
-def voter_line(ballot: Ballot) -> str:
+def voter_line(ballot: Ballot, request: ApprovalRequest) -> str:
     if ballot.role == ESCALATION:
         return (
             f"<p>You decide as <strong>{escape(ballot.approver)}</strong>, the escalation contact: "
             "your answer alone decides.</p>"
         )
-    return f"<p>You decide as <strong>{escape(ballot.approver)}</strong>.</p>"
+    line = f"<p>You decide as <strong>{escape(ballot.approver)}</strong>.</p>"
+    if request.escalated_at is not None and request.is_open:
+        line += (
+            f"<p>Nobody had decided yet, so this request was escalated to "
+            f"<strong>{escape(request.policy.escalation_email)}</strong> at {escape(deadline_text(request.escalated_at))}: "
+            "they may now decide alone. Until one of you decides, your answer still counts.</p>"
+        )
+    return line
 
 
 def confirm_page(ballot: Ballot, request: ApprovalRequest, action: str) -> Response:
@@ -109,14 +123,19 @@ def confirm_page(ballot: Ballot, request: ApprovalRequest, action: str) -> Respo
         f"{escape(VERBS[other][0])} instead</a>.</p>"
     )
     intro = f"<p>Nothing is decided until you press <strong>{escape(verb)}</strong> below.</p>"
-    return page(200, f"{verb} this request?", voter_line(ballot) + intro + request_details(request) + form)
+    return page(200, f"{verb} this request?", voter_line(ballot, request) + intro + request_details(request) + form)
 
 
 def decided_page(ballot: Ballot, request: ApprovalRequest) -> Response:
     vote = request.vote_of(ballot.approver)
     mine = vote.decision if vote else "recorded"
     outcome = request.outcome
-    if outcome == "approved":
+    if request.ending not in (None, "approved", "rejected"):
+        what = (
+            f"<p>Your answer was recorded, but the workflow {escape(str(request.ending))} before it could act on it: "
+            "nothing more happens with this request.</p>"
+        )
+    elif outcome == "approved":
         what = "<p>The request is <strong>approved</strong>: the workflow goes on.</p>"
     elif outcome == "rejected":
         what = "<p>The request is <strong>rejected</strong>: the workflow stops and the requester is told.</p>"
@@ -139,9 +158,8 @@ def error_page(error: RequestRefused) -> Response:
     body = f"<p>{escape(str(error))}</p>"
     request = error.subject if isinstance(error.subject, ApprovalRequest) else None
     if request is not None:
-        outcome = request.outcome
-        if outcome:
-            body += f"<p>Outcome: {badge(outcome)}</p>"
+        if request.ending:
+            body += f"<p>Outcome: {badge(request.ending)}</p>"
         body += request_details(request)
     body += {
         400: '<p class="muted">Go back to the page, correct it and send it again.</p>',

@@ -1,8 +1,17 @@
-"""The emails an approver receives: the request, its reminders and the escalation, one design."""
+"""The emails an approver receives: the request, its reminders, the escalation and the outcome notice, one design."""
 
 from __future__ import annotations
 
-from functions.common.callbacks import ESCALATION, ApprovalRequest, Ballot
+from functions.common.callbacks import (
+    ENDED,
+    ENDED_APPROVED,
+    ENDED_REJECTED,
+    ESCALATION,
+    STOPPED,
+    TIMED_OUT,
+    ApprovalRequest,
+    Ballot,
+)
 from functions.common.display import (
     APPROVE_COLOUR,
     REJECT_COLOUR,
@@ -80,3 +89,46 @@ def ballot_email(request: ApprovalRequest, ballot: Ballot, settings: Settings, o
     )
     subject = f"{_SUBJECT_PREFIX[occasion]}: {numbers['x']} + {numbers['y']}, doubled = {numbers['doubled']}"
     return Email.compose(settings, ballot.approver, subject, message, kind=occasion, execution=request.execution)
+
+
+_ENDING_HEADING = {
+    ENDED_APPROVED: "Approved",
+    ENDED_REJECTED: "Rejected",
+    TIMED_OUT: "Timed out",
+    STOPPED: "Stopped",
+    ENDED: "Ended",
+}
+
+
+def outcome_email(request: ApprovalRequest, recipient: str, settings: Settings) -> Email:
+    """How a closed request ended, for someone who was asked to decide it: no links, nothing to do."""
+    ending = request.ending or ENDED
+    numbers = request.context
+    if request.outcome is not None:
+        deciding = request.vote_of(request.decided_by or "")
+        who = "you" if request.decided_by == recipient else request.decided_by
+        role = " (the escalation contact)" if deciding is not None and deciding.role == ESCALATION else ""
+        what = f"The request you were asked to decide is {ending}: {who}{role} gave the deciding answer."
+    elif ending == TIMED_OUT:
+        what = f"Nobody decided before the deadline ({deadline_text(request.expires_at)}), so the request timed out."
+    elif ending == STOPPED:
+        what = "The workflow was stopped before a decision took effect, so the request is closed without one."
+    else:
+        what = "The workflow ended without acting on a decision, so the request is closed without one."
+    votes = [
+        f"{vote.approver}{' (escalation contact)' if vote.role == ESCALATION else ''}: {vote.decision}"
+        + (f", \u201c{vote.comment}\u201d" if vote.comment else ", no comment")
+        for vote in request.votes
+    ]
+    subject = f"{_ENDING_HEADING[ending]}: {numbers['x']} + {numbers['y']}, doubled = {numbers['doubled']}"
+    message = Message(
+        heading=subject,
+        paragraphs=[
+            what,
+            f"The workflow asked: {numbers_sentence(numbers)}",
+            *(["The answers, as written:", *votes] if votes else ["Nobody answered."]),
+        ],
+        facts=[*((name, numbers[name]) for name in ("x", "y", "sum", "doubled")), ("workflow", request.execution), ("outcome", ending)],
+        notes=["For your information only: this email has no links, and nothing more is needed from you."],
+    )
+    return Email.compose(settings, recipient, subject, message, kind="outcome", execution=request.execution)

@@ -36,6 +36,7 @@ POLICY_KEYS = (
     "MAX_REMINDERS",
     "ESCALATION_EMAIL",
     "ESCALATE_AFTER_SECONDS",
+    "OUTCOME_NOTICES",
 )
 
 ANY, ALL = "any", "all"
@@ -64,6 +65,7 @@ class ApprovalPolicy:
     max_reminders: int = DEFAULT_MAX_REMINDERS
     escalation_email: str = ""
     escalate_after_seconds: int = 0
+    outcome_notices: bool = True  # everyone asked hears how the request ended
 
     # -- reading the configuration -------------------------------------------------------
     @classmethod
@@ -77,6 +79,7 @@ class ApprovalPolicy:
         max_reminders = _seconds(config, "MAX_REMINDERS", DEFAULT_MAX_REMINDERS, minimum=0, unit="a whole number")
         escalation = str(config.get("ESCALATION_EMAIL") or "").strip()
         escalate_after = _seconds(config, "ESCALATE_AFTER_SECONDS", 0, minimum=0)
+        outcome_notices = _switch(config, "OUTCOME_NOTICES", default=True)
         if escalation:
             _check_address("ESCALATION_EMAIL", escalation)
             if escalation.lower() in (address.lower() for address in approvers):
@@ -105,6 +108,7 @@ class ApprovalPolicy:
             max_reminders=max_reminders,
             escalation_email=escalation,
             escalate_after_seconds=escalate_after if escalation else 0,
+            outcome_notices=outcome_notices,
         )
 
     # -- deciding ------------------------------------------------------------------------
@@ -120,6 +124,11 @@ class ApprovalPolicy:
     def label(self) -> str:
         """The policy as configured: "any", "all" or the number k, as text."""
         return self.rule if self.rule in (ANY, ALL) else str(self.required)
+
+    @property
+    def value(self) -> str | int:
+        """The policy as the status API and the outputs show it: "any", "all" or the number k."""
+        return self.required if self.rule == "k" else self.rule
 
     def describe(self) -> str:
         """The policy in words, for pages and emails."""
@@ -167,6 +176,7 @@ class ApprovalPolicy:
             "MAX_REMINDERS": str(self.max_reminders),
             "ESCALATION_EMAIL": self.escalation_email,
             "ESCALATE_AFTER_SECONDS": str(self.escalate_after_seconds),
+            "OUTCOME_NOTICES": "true" if self.outcome_notices else "false",
         }
 
 
@@ -263,6 +273,19 @@ def _seconds(config: Mapping[str, Any], key: str, default: int, *, minimum: int,
     if value < minimum:
         raise PolicyError(key, f"must be at least {minimum}, got {value}")
     return value
+
+
+def _switch(config: Mapping[str, Any], key: str, *, default: bool) -> bool:
+    """true / false (a JSON boolean in env.json; the words in an environment variable)."""
+    raw = config.get(key)
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text not in ("true", "false"):
+        raise PolicyError(key, f"must be true or false, got {raw!r}")
+    return text == "true"
 
 
 def _check_address(key: str, address: str) -> None:

@@ -21,6 +21,7 @@ from functions.common.approval_policy import ApprovalPolicy
 from functions.common.errors import (
     AlreadyResolved,
     ApprovalRejected,
+    ApprovalTimedOut,
     Expired,
     InvalidLink,
     NotFound,
@@ -160,8 +161,9 @@ class CallbackStore:
         return callback
 
     def get(self, callback_id: str) -> Callback | None:
+        """The callback under this id; None for an unknown id or an approver's ballot (a link, not a callback)."""
         item = self._read(callback_id, _PROJECTION, _PROJECTION_NAMES)
-        return _callback(item) if item else None
+        return _callback(item) if item and item.get("kind") != BALLOT else None
 
     def _read(self, record_id: str, projection: str, names: dict[str, str]) -> dict[str, Any]:
         """A record as it is now ({} if there is none), with only the projected attributes."""
@@ -350,11 +352,27 @@ def _plain(value: Any) -> Any:
 # The request holds the Approval task's token, the policy, the counts and the votes; each
 # approver's links carry the id of their own ballot, which names the request and the approver.
 # A vote is one conditional write on the request: it counts only while the request is open,
-# once per approver, and never past the policy's threshold, so exactly one vote decides. The
-# voter whose vote decided records the outcome and hands it to the waiting task; when the task
-# is between two waits (reminders), the task that waits next finds the outcome and takes it.
+# once per approver, and the vote that reaches the policy's threshold records the outcome in
+# that same write, so exactly one vote decides and everyone who reads the request afterwards
+# (FollowUp above all) sees the outcome. The deciding voter hands it to the waiting task; when
+# the task is between two waits (reminders), the task that waits next finds it and takes it.
+#
+# Two more writes bound a request's life:
+# - FollowUp holds a short lease while it sends reminders or the escalation; no vote decides
+#   and no request closes while the lease holds, so no follow-up is sent once an outcome exists.
+# - When the execution ends (EventBridge on AWS, the engine locally), the request closes with
+#   how it ended; a closed request records nothing more, and its links answer 409 or 410.
 
 APPROVED, REJECTED = "APPROVED", "REJECTED"
+
+# How a request ended, as people are told (pages, outcome notices).
+ENDED_APPROVED, ENDED_REJECTED, TIMED_OUT, STOPPED, ENDED = "approved", "rejected", "timed out", "stopped", "ended"
+
+# How long FollowUp may send for, at most (the approval page's function waits this long at worst).
+FOLLOW_UP_LEASE_SECONDS = 10
+# Conditions every write that needs an open request shares.
+_OPEN = "#status = :pending AND attribute_not_exists(closedAs)"
+_NO_FOLLOW_UP = "(attribute_not_exists(followUpUntilMs) OR followUpUntilMs < :clock)"
 
 
 def approval_request_id(execution: str) -> str:
@@ -407,8 +425,8 @@ class ApprovalRequest:
     ballots: dict[str, str] = field(default_factory=dict)  # address -> ballot id
     reminders_sent: int = 0
     escalated_at: int | None = None
-    escalation_decision: str | None = None
     decided_by: str | None = None
+    closed_as: str | None = None  # how its execution ended: approved, rejected, timed out, stopped, ended
 
     @property
     def deadline(self) -> float:
@@ -421,10 +439,19 @@ class ApprovalRequest:
 
     @property
     def outcome(self) -> str | None:
-        """approved / rejected once decided (even before the deciding voter has recorded it)."""
-        if self.status in (APPROVED, REJECTED):
-            return self.status.lower()
-        return self.escalation_decision or self.policy.outcome(self.approvals, self.rejections)
+        """approved / rejected once a vote decided, unless the workflow ended otherwise."""
+        if self.closed_as is not None:
+            return self.closed_as if self.closed_as in (ENDED_APPROVED, ENDED_REJECTED) else None
+        return self.status.lower() if self.status in (APPROVED, REJECTED) else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PENDING and self.closed_as is None
+
+    @property
+    def ending(self) -> str | None:
+        """How it ended or was decided, in the words people are shown; None while it waits."""
+        return self.closed_as or self.outcome
 
     def vote_of(self, approver: str) -> Vote | None:
         return next((vote for vote in self.votes if vote.approver == approver), None)
@@ -433,10 +460,15 @@ class ApprovalRequest:
         """Approvers who have not voted yet."""
         return [address for address in self.policy.approvers if self.vote_of(address) is None]
 
+    def asked(self) -> list[str]:
+        """Everyone asked to decide: the approvers and, once escalated, the escalation contact."""
+        contact = [self.policy.escalation_email] if self.escalated_at is not None and self.policy.escalation_email else []
+        return [*self.policy.approvers, *contact]
+
     def summary(self) -> dict[str, Any]:
         """What the unauthenticated status route may show: counts, never addresses."""
         return {
-            "policy": self.policy.label,
+            "policy": self.policy.value,
             "description": self.policy.describe(),
             "approvers": len(self.policy.approvers),
             "approvals": self.approvals,
@@ -455,7 +487,7 @@ class ApprovalRequest:
             "comment": deciding.comment if deciding else "",
             "decidedAt": deciding.decided_at if deciding else "",
             "approver": self.decided_by or "",
-            "policy": self.policy.label,
+            "policy": self.policy.value,
             "votes": [vote.public() for vote in self.votes],
         }
 
@@ -464,7 +496,7 @@ class ApprovalRequest:
 _APPROVAL_ATTRIBUTES = (
     "id", "kind", "status", "execution", "createdAt", "expiresAt", "startedAtMs", "deadlineMs", "context",
     "policy", "required", "rejectionLimit", "approvals", "rejections", "votes", "ballots", "remindersSent",
-    "escalatedAt", "escalationDecision", "decidedBy", "decidedAt",
+    "escalatedAt", "decidedBy", "decidedAt", "closedAs", "closedAt",
 )  # fmt: skip
 _APPROVAL_PROJECTION = ", ".join(f"#a{i}" for i in range(len(_APPROVAL_ATTRIBUTES)))
 _APPROVAL_PROJECTION_NAMES = {f"#a{i}": name for i, name in enumerate(_APPROVAL_ATTRIBUTES)}
@@ -478,6 +510,21 @@ _BALLOT_PROJECTION_NAMES = {f"#b{i}": name for i, name in enumerate(_BALLOT_ATTR
 
 def iso_time(epoch_seconds: float) -> str:
     return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def ending_of(execution_status: str, error: str | None, request: ApprovalRequest) -> str:
+    """How a request ended, from how its execution ended (and, when the error is not given, the request)."""
+    if execution_status == "SUCCEEDED":
+        return ENDED_APPROVED
+    if execution_status == "ABORTED":
+        return STOPPED
+    if execution_status == "TIMED_OUT":
+        return TIMED_OUT
+    if error == ApprovalRejected.__name__ or (not error and request.status == REJECTED):
+        return ENDED_REJECTED
+    if error == ApprovalTimedOut.__name__ or (not error and request.status == EXPIRED):
+        return TIMED_OUT
+    return ENDED
 
 
 class ApprovalStore(CallbackStore):
@@ -509,6 +556,9 @@ class ApprovalStore(CallbackStore):
             "policy": policy.environment(),
             "required": policy.required,
             "rejectionLimit": policy.rejection_limit,
+            # The counts at which one more vote decides: the deciding write is told apart by them.
+            "approveAt": policy.required - 1,
+            "rejectAt": policy.rejection_limit - 1,
             "approvals": 0,
             "rejections": 0,
             "votes": {},
@@ -524,38 +574,117 @@ class ApprovalStore(CallbackStore):
         request = _approval_request(item)
         return request, [self._put_ballot(request, address, APPROVER, ballot) for address, ballot in ballots.items()]
 
+    # -- FollowUp's writes: each takes the lease, and only while the request is open, undecided ----
     def add_escalation(self, request: ApprovalRequest, now: float) -> Ballot | None:
         """The escalation contact's ballot, once, while the request is open; None otherwise."""
         ballot = self._put_ballot(request, request.policy.escalation_email, ESCALATION, new_callback_id())
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key={"id": {"S": request.id}},
-                UpdateExpression="SET escalatedAt = :now, ballots.#contact = :ballot",
-                ConditionExpression="#status = :pending AND attribute_not_exists(escalatedAt)",
-                ExpressionAttributeNames={"#status": "status", "#contact": ballot.approver},
-                ExpressionAttributeValues=_serialize({":now": int(now), ":ballot": ballot.id, ":pending": PENDING}),
-            )
-        except self._db.exceptions.ConditionalCheckFailedException:
-            return None
-        return ballot
+        claimed = self._follow_up(
+            request.id,
+            "SET escalatedAt = :now, ballots.#contact = :ballot",
+            "attribute_not_exists(escalatedAt)",
+            {":now": int(now), ":ballot": ballot.id},
+            {"#contact": ballot.approver},
+        )
+        return ballot if claimed else None
 
     def count_reminder(self, request: ApprovalRequest) -> bool:
         """Record one more round of reminders, if the request is still open and nobody did it first."""
-        return self._transition(
+        return self._follow_up(
             request.id,
             "SET remindersSent = :next",
-            "#status = :pending AND remindersSent = :sent",
-            {":next": request.reminders_sent + 1, ":sent": request.reminders_sent, ":pending": PENDING},
+            "remindersSent = :sent",
+            {":next": request.reminders_sent + 1, ":sent": request.reminders_sent},
         )
 
-    def close_approval(self, request_id: str, status: str, *, was: str = PENDING) -> bool:
-        """PENDING -> EXPIRED (deadline) or CANCELLED (emails failed); False if it was no longer `was`.
+    def _follow_up(
+        self, request_id: str, update: str, condition: str, values: dict[str, Any], names: dict[str, str] | None = None
+    ) -> bool:
+        until = int((time.time() + FOLLOW_UP_LEASE_SECONDS) * 1000)
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"id": {"S": request_id}},
+                UpdateExpression=update + ", followUpUntilMs = :until",
+                ConditionExpression=f"{_OPEN} AND {condition}",
+                ExpressionAttributeNames={"#status": "status", **(names or {})},
+                ExpressionAttributeValues=_serialize({**values, ":until": until, ":pending": PENDING}),
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
-        A decision its workflow never received (the execution had ended) is closed the same way.
+    def end_follow_up(self, request_id: str) -> None:
+        """FollowUp's emails are out: votes may decide and the request may close again."""
+        self._update(request_id, "REMOVE followUpUntilMs, followUpYield")
+
+    def may_send_follow_up(self, request_id: str) -> bool:
+        """Read before each follow-up email: False once the request is no longer open or a deciding
+        vote (or the close) waits for the lease. An email sent meanwhile still precedes the outcome,
+        which is recorded only once the lease is released."""
+        item = self._read(request_id, "#status, closedAs, followUpYield", {"#status": "status"})
+        return item.get("status") == PENDING and "closedAs" not in item and "followUpYield" not in item
+
+    def _yield_follow_up(self, request_id: str) -> None:
+        """Ask FollowUp to stop sending and release its lease: a decision or the close is waiting."""
+        self._update(request_id, "SET followUpYield = :now", {":now": int(time.time() * 1000)})
+
+    def _update(self, record_id: str, update: str, values: dict[str, Any] | None = None) -> None:
+        """One update of a record that exists, whatever its state."""
+        self._db.update_item(
+            TableName=self._table,
+            Key={"id": {"S": record_id}},
+            UpdateExpression=update,
+            ConditionExpression="attribute_exists(id)",
+            **({"ExpressionAttributeValues": _serialize(values)} if values else {}),
+        )
+
+    def close_approval(self, request_id: str, status: str) -> bool:
+        """PENDING -> EXPIRED (deadline) or CANCELLED (emails failed); False if it was no longer open."""
+        return self._transition(request_id, "SET #status = :final", "#status = :pending", {":final": status, ":pending": PENDING})
+
+    # -- the end of the execution ------------------------------------------------------------
+    def close(self, request: ApprovalRequest, ending: str, execution_status: str, now: float) -> ApprovalRequest | None:
+        """The request closes, once, with how its execution ended; None if it was closed already.
+
+        Waits for FollowUp's lease (emails being sent), so that nothing follows the close.
         """
-        return self._transition(request_id, "SET #status = :final", "#status = :was", {":final": status, ":was": was})
+        values = {":ending": ending, ":now": int(now), ":execution": execution_status}
+        give_up, waiting = time.monotonic() + FOLLOW_UP_LEASE_SECONDS + 2, False
+        while True:
+            values[":clock"] = int(time.time() * 1000)
+            try:
+                answer = self._db.update_item(
+                    TableName=self._table,
+                    Key={"id": {"S": request.id}},
+                    UpdateExpression="SET closedAs = :ending, closedAt = :now, executionStatus = :execution",
+                    ConditionExpression=f"attribute_exists(id) AND attribute_not_exists(closedAs) AND {_NO_FOLLOW_UP}",
+                    ExpressionAttributeValues=_serialize(values),
+                    ReturnValues="ALL_NEW",
+                )
+            except self._db.exceptions.ConditionalCheckFailedException:
+                latest = self.approval(request.id)
+                if latest is None or latest.closed_as is not None or time.monotonic() > give_up:
+                    return None
+                if not waiting:
+                    self._yield_follow_up(request.id)
+                    waiting = True
+                time.sleep(0.02)  # FollowUp is sending (its lease): close once it has stopped
+                continue
+            item = _deserialize(answer["Attributes"])
+            item.pop("taskToken", None)
+            return _approval_request(item)
 
+    def claim_notices(self, request_id: str, now: float) -> bool:
+        """Outcome notices go out once per closed request, however often its end is reported."""
+        # A request whose emails could not be sent (CANCELLED) asked nobody for sure: no notices.
+        return self._transition(
+            request_id,
+            "SET noticesAt = :now",
+            "attribute_exists(closedAs) AND attribute_not_exists(noticesAt) AND #status <> :cancelled",
+            {":now": int(now), ":cancelled": CANCELLED},
+        )
+
+    # -- reading ------------------------------------------------------------------------------
     def approval(self, request_id: str) -> ApprovalRequest | None:
         """The request as it is now, read without its task token."""
         item = self._read(request_id, _APPROVAL_PROJECTION, _APPROVAL_PROJECTION_NAMES)
@@ -567,19 +696,12 @@ class ApprovalStore(CallbackStore):
             raise NotFound("This link is unknown: it may be mistyped or long expired.")
         return Ballot(id=item["id"], request=item["request"], approver=item["approver"], role=item["role"])
 
-    def open_ballot(self, ballot_id: str, now: float) -> tuple[Ballot, ApprovalRequest]:
-        """The ballot and its request if this approver can still vote; otherwise the reason, raised."""
-        ballot = self.ballot(ballot_id)
-        request = self.approval(ballot.request)
-        refusal = ballot_refusal(request, ballot, now)
-        if refusal is not None:
-            raise refusal
-        return ballot, request  # type: ignore[return-value]
-
+    # -- voting -------------------------------------------------------------------------------
     def record_vote(
         self, ballot: Ballot, *, decision: str, comment: str, audit: Audit, now: float
-    ) -> ApprovalRequest:
-        """Count one vote: once per approver, while open, never past the threshold."""
+    ) -> tuple[str | None, ApprovalRequest]:
+        """Count one vote: once per approver, while open. The vote that decides records the outcome
+        in the same write and gets the task token to hand it over; others get None."""
         vote = {
             "decision": decision,
             "comment": comment,
@@ -588,53 +710,62 @@ class ApprovalStore(CallbackStore):
             "role": ballot.role,
             "requestSource": {"ip": audit.source_ip, "userAgent": audit.user_agent},
         }
-        values: dict[str, Any] = {":pending": PENDING, ":now": int(now * 1000), ":vote": vote}
-        condition = (
-            "#status = :pending AND deadlineMs > :now AND attribute_not_exists(votes.#voter)"
-            " AND approvals < required AND rejections < rejectionLimit AND attribute_not_exists(escalationDecision)"
+        counter, at = ("approvals", "approveAt") if decision == "approved" else ("rejections", "rejectAt")
+        values: dict[str, Any] = {
+            ":pending": PENDING,
+            ":now": int(now * 1000),
+            ":vote": vote,
+            ":one": 1,
+            ":final": APPROVED if decision == "approved" else REJECTED,
+            ":voter": ballot.approver,
+            ":decidedAt": int(now),
+        }
+        condition = f"{_OPEN} AND deadlineMs > :now AND attribute_not_exists(votes.#voter)"
+        deciding = (
+            f"SET votes.#voter = :vote, #status = :final, decidedBy = :voter, decidedAt = :decidedAt ADD {counter} :one",
+            f"{condition} AND {_NO_FOLLOW_UP}",
         )
+        # The escalation contact's vote always decides; an approver's decides at the threshold.
         if ballot.role == ESCALATION:
-            update = "SET votes.#voter = :vote, escalationDecision = :decision"
-            condition += " AND attribute_exists(escalatedAt)"
-            values[":decision"] = decision
+            attempts = [(deciding[0], deciding[1] + " AND attribute_exists(escalatedAt)", True)]
         else:
-            update = "SET votes.#voter = :vote ADD approvals :approvals, rejections :rejections"
-            values[":approvals"], values[":rejections"] = int(decision == "approved"), int(decision == "rejected")
-        try:
-            answer = self._db.update_item(
-                TableName=self._table,
-                Key={"id": {"S": ballot.request}},
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#status": "status", "#voter": ballot.approver},
-                ExpressionAttributeValues=_serialize(values),
-                ReturnValues="ALL_NEW",
-            )
-        except self._db.exceptions.ConditionalCheckFailedException:
-            raise self._why_no_vote(ballot, now) from None
-        item = _deserialize(answer["Attributes"])
-        item.pop("taskToken", None)
-        return _approval_request(item)
-
-    def record_outcome(self, request: ApprovalRequest, decided_by: str, now: float) -> tuple[str, ApprovalRequest]:
-        """PENDING -> APPROVED / REJECTED by the vote that decided; returns the current task token."""
-        try:
-            answer = self._db.update_item(
-                TableName=self._table,
-                Key={"id": {"S": request.id}},
-                UpdateExpression="SET #status = :final, decidedBy = :voter, decidedAt = :now",
-                ConditionExpression="#status = :pending",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_serialize(
-                    {":final": str(request.outcome).upper(), ":voter": decided_by, ":now": int(now), ":pending": PENDING}
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except self._db.exceptions.ConditionalCheckFailedException:
-            latest = self.approval(request.id)
-            raise (ballot_refusal(latest, None, now) or Expired("This request is no longer waiting.")) from None
-        item = _deserialize(answer["Attributes"])
-        return item.pop("taskToken"), _approval_request(item)
+            attempts = [
+                (f"SET votes.#voter = :vote ADD {counter} :one", f"{condition} AND {counter} < {at}", False),
+                (deciding[0], f"{deciding[1]} AND {counter} = {at}", True),
+            ]
+        give_up, waiting = time.monotonic() + FOLLOW_UP_LEASE_SECONDS + 2, False
+        while True:
+            values[":clock"] = int(time.time() * 1000)
+            for update, attempt, decides in attempts:
+                try:
+                    answer = self._db.update_item(
+                        TableName=self._table,
+                        Key={"id": {"S": ballot.request}},
+                        UpdateExpression=update,
+                        ConditionExpression=attempt,
+                        ExpressionAttributeNames={"#status": "status", "#voter": ballot.approver},
+                        ExpressionAttributeValues=_serialize(
+                            {key: value for key, value in values.items() if key in update or key in attempt}
+                        ),
+                        ReturnValues="ALL_NEW",
+                    )
+                except self._db.exceptions.ConditionalCheckFailedException:
+                    continue
+                item = _deserialize(answer["Attributes"])
+                token = item.pop("taskToken", None)
+                return (token if decides else None), _approval_request(item)
+            latest = self.approval(ballot.request)
+            refusal = ballot_refusal(latest, ballot, now)
+            if refusal is not None:
+                raise refusal
+            if time.monotonic() > give_up:
+                raise AlreadyResolved("This request was just decided.", latest)
+            # Still open and this vote would decide: FollowUp is sending. It stops at its next
+            # email and releases the lease; then the vote counts.
+            if not waiting:
+                self._yield_follow_up(ballot.request)
+                waiting = True
+            time.sleep(0.02)
 
     def rearm(self, execution: str, task_token: str) -> tuple[str, ApprovalRequest]:
         """The Approval task waits again under a new token; returns it with the request as it is now."""
@@ -664,30 +795,47 @@ class ApprovalStore(CallbackStore):
         self._db.put_item(TableName=self._table, Item=_serialize(item), ConditionExpression="attribute_not_exists(id)")
         return ballot
 
-    def _why_no_vote(self, ballot: Ballot, now: float) -> Exception:
-        return ballot_refusal(self.approval(ballot.request), ballot, now) or AlreadyResolved(
-            "This request was just decided."
-        )
+
+_CLOSED_ANSWERS = {
+    STOPPED: "This request was stopped: its workflow was stopped before it could go on, so nothing more is recorded.",
+    TIMED_OUT: "This request has expired: the deadline passed before a decision was made.",
+    ENDED: "This request has ended: its workflow ended without acting on a decision, so nothing more is recorded.",
+}
 
 
 def ballot_refusal(request: ApprovalRequest | None, ballot: Ballot | None, now: float) -> Exception | None:
     """Why this ballot cannot vote now (404 / 409 / 410), or None if it can. One rule for pages and votes."""
     if request is None:
         return NotFound("This link is unknown: it may be mistyped or long expired.")
-    closed = request.status in (EXPIRED, CANCELLED)
-    if not closed:
-        own = request.vote_of(ballot.approver) if ballot else None
-        outcome = request.outcome
-        if own is not None:
-            decided = f" The request is {outcome}." if outcome else ""
-            return AlreadyResolved(f"You already answered this request: {own.decision}.{decided}", request)
-        if outcome is not None:
-            return AlreadyResolved(f"This request was already decided: {outcome}.", request)
-    if now >= request.deadline:
-        return Expired("This request has expired: the deadline passed before a decision was made.", request)
-    if closed:
+    if request.closed_as in _CLOSED_ANSWERS:
+        return Expired(_CLOSED_ANSWERS[request.closed_as], request)
+    own = request.vote_of(ballot.approver) if ballot else None
+    outcome = request.outcome
+    if own is not None:
+        decided = f" The request is {outcome}." if outcome else ""
+        return AlreadyResolved(f"You already answered this request: {own.decision}.{decided}", request)
+    if outcome is not None:
+        return AlreadyResolved(f"This request was already decided: {outcome}.", request)
+    if now >= request.deadline or request.status == EXPIRED:
+        return Expired(_CLOSED_ANSWERS[TIMED_OUT], request)
+    if not request.is_open:
         return Expired("This request is no longer waiting for an answer: its workflow has ended.", request)
     return None
+
+
+def open_ballot(store: ApprovalStore, states: Any, ballot_id: str, *, execution_arn: Callable[[str], str], now: float):
+    """The ballot and its request if this approver can still vote; otherwise the reason, raised.
+
+    An open request whose execution has ended (its end not reported yet) is closed here first.
+    """
+    ballot = store.ballot(ballot_id)
+    request = store.approval(ballot.request)
+    if request is not None and request.is_open:
+        request = close_if_ended(store, states, request, execution_arn(request.execution), now) or request
+    refusal = ballot_refusal(request, ballot, now)
+    if refusal is not None:
+        raise refusal
+    return ballot, request
 
 
 def vote(
@@ -701,25 +849,40 @@ def vote(
     execution_arn: Callable[[str], str],
     now: float | None = None,
 ) -> tuple[Ballot, ApprovalRequest]:
-    """Record one approver's vote; if it decides, hand the outcome to the waiting task, once."""
+    """Record one approver's vote; if it decides, hand the outcome to the waiting task, once.
+
+    The vote counts before the request closes or is refused after: the close and the vote are
+    conditional writes on the same record, and an execution that has ended is closed first.
+    """
     now = time.time() if now is None else now
-    ballot = store.ballot(ballot_id)
-    request = store.record_vote(ballot, decision=decision, comment=comment, audit=audit, now=now)
-    if request.outcome is None:
+    ballot, _ = open_ballot(store, states, ballot_id, execution_arn=execution_arn, now=now)
+    token, request = store.record_vote(ballot, decision=decision, comment=comment, audit=audit, now=now)
+    if token is None:
         return ballot, request
-    token, request = store.record_outcome(request, ballot.approver, now)
     try:
         _deliver(states, token, request)
     except Exception as error:  # noqa: BLE001 - classified below, re-raised if not a dead task
         if _error_code(error) not in _DEAD_TASK_CODES:
             raise
         # Between two waits the task has no live token: the next wait takes the outcome (rearm).
-        # Otherwise the execution has ended, and this decision reaches nobody.
-        if _is_running(states, execution_arn(request.execution)):
-            return ballot, request
-        store.close_approval(request.id, EXPIRED, was=request.status)
-        raise Expired("This request is no longer waiting for an answer: its workflow has ended.", request) from None
+        # Otherwise the execution has ended (stopped) before it heard: the request closes so.
+        return ballot, close_if_ended(store, states, request, execution_arn(request.execution), now) or request
     return ballot, request
+
+
+def close_if_ended(store: ApprovalStore, states: Any, request: ApprovalRequest, execution_arn: str, now: float):
+    """Close the request if its execution has ended; the request as it is then, or None if it has not."""
+    try:
+        execution = states.describe_execution(executionArn=execution_arn)
+    except Exception as error:  # noqa: BLE001 - one long gone: its request's deadline has passed too
+        if _error_code(error) != "ExecutionDoesNotExist":
+            raise
+        return None
+    if execution["status"] == "RUNNING":
+        return None
+    status = execution["status"]
+    store.close(request, ending_of(status, execution.get("error"), request), status, now)
+    return store.approval(request.id)
 
 
 def rearm_approval(store: ApprovalStore, states: Any, execution: str, task_token: str) -> ApprovalRequest:
@@ -768,13 +931,6 @@ def rejection_cause(story: dict[str, Any]) -> str:
     return shortened(low)
 
 
-def _is_running(states: Any, execution_arn: str) -> bool:
-    try:
-        return states.describe_execution(executionArn=execution_arn)["status"] == "RUNNING"
-    except Exception:  # noqa: BLE001 - unknown or unreadable: it is not waiting for us
-        return False
-
-
 def _approval_request(item: dict[str, Any]) -> ApprovalRequest:
     votes = sorted(
         (
@@ -803,6 +959,6 @@ def _approval_request(item: dict[str, Any]) -> ApprovalRequest:
         ballots=dict(item.get("ballots") or {}),
         reminders_sent=int(item.get("remindersSent", 0)),
         escalated_at=int(item["escalatedAt"]) if "escalatedAt" in item else None,
-        escalation_decision=item.get("escalationDecision"),
         decided_by=item.get("decidedBy"),
+        closed_as=item.get("closedAs"),
     )

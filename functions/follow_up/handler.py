@@ -1,8 +1,6 @@
 """FollowUp: reminders and escalation while an approval waits; ApprovalTimedOut at the deadline."""
 
-from functions.common.aws import client
-from functions.common.callbacks import ApprovalStore
-from functions.common.email import Mailer
+from functions.common.aws import approval_services
 from functions.common.observability import logger, metrics
 from functions.common.settings import Settings
 from functions.follow_up.logic import follow_up
@@ -12,6 +10,4 @@ from functions.follow_up.logic import follow_up
 @metrics.log_metrics
 def handler(event: dict, context: object) -> dict:
     settings = Settings.from_env()
-    return follow_up(
-        event, store=ApprovalStore(settings.table_name, client("dynamodb")), mailer=Mailer(client("ses")), settings=settings
-    )
+    return follow_up(event, settings=settings, **approval_services(settings))

@@ -3,13 +3,16 @@
 Runs when the Approval wait times out before the deadline (its timeout is the next follow-up);
 returns how long the next wait (AwaitApproval) lasts. At the deadline it ends the request as
 ApprovalTimedOut. Each follow-up is recorded by a conditional write before its emails go out,
-so none is sent twice and none after the outcome.
+which requires the request open and undecided and takes a short lease: no vote decides and the
+request does not close until FollowUp releases it. A vote that would decide meanwhile asks it to
+yield: FollowUp checks before each email, stops and releases the lease. So none is sent twice,
+and none once an outcome exists.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -18,6 +21,7 @@ from functions.common.callbacks import (
     APPROVER,
     ESCALATION,
     EXPIRED,
+    FOLLOW_UP_LEASE_SECONDS,
     ApprovalRequest,
     ApprovalStore,
     Ballot,
@@ -41,7 +45,7 @@ def follow_up(
     request = store.approval(approval_request_id(event["execution"]))
     if request is None or request.status == EXPIRED:
         raise ApprovalTimedOut("Nobody decided before the deadline.")
-    if request.outcome is not None:
+    if not request.is_open:
         return {"seconds": DECIDED_WAIT_SECONDS}
     if now >= request.deadline - GRACE_SECONDS:
         if store.close_approval(request.id, EXPIRED):
@@ -53,17 +57,27 @@ def follow_up(
         return {"seconds": DECIDED_WAIT_SECONDS}
     policy, elapsed = request.policy, now - request.started_at
     escalated = request.escalated_at is not None
-    if policy.escalation_email and not escalated and elapsed >= policy.escalate_after_seconds - GRACE_SECONDS:
-        ballot = store.add_escalation(request, now)
-        escalated = True
-        if ballot is not None:
-            _send(mailer, [ballot_email(request, ballot, settings, ESCALATION, now)], "escalation")
     reminders = request.reminders_sent
-    due = policy.next_reminder(reminders)
-    if due is not None and elapsed >= due - GRACE_SECONDS:
-        if store.count_reminder(request):
+    # Sending stops a second before the lease ends: past it, a vote may decide.
+    send_by = time.time() + FOLLOW_UP_LEASE_SECONDS - 1
+    claimed = False
+    try:
+        if policy.escalation_email and not escalated and elapsed >= policy.escalate_after_seconds - GRACE_SECONDS:
+            ballot = store.add_escalation(request, now)
+            escalated = True
+            if ballot is not None:
+                claimed = True
+                # Sent even if a decision waits (one email): the contact is then among those told the outcome.
+                _send(mailer, [ballot_email(request, ballot, settings, ESCALATION, now)], "escalation", send_by)
+        due = policy.next_reminder(reminders)
+        if due is not None and elapsed >= due - GRACE_SECONDS and store.count_reminder(request):
+            claimed = True
             reminders += 1
-            _send(mailer, [ballot_email(request, ballot, settings, REMINDER, now) for ballot in _unanswered(request)], "reminder")
+            emails = [ballot_email(request, ballot, settings, REMINDER, now) for ballot in _unanswered(request)]
+            _send(mailer, emails, "reminder", send_by, may_go_on=lambda: store.may_send_follow_up(request.id))
+    finally:
+        if claimed:
+            store.end_follow_up(request.id)
     return {
         "seconds": policy.next_wait(started_at=request.started_at, now=now, reminders_sent=reminders, escalated=escalated)
     }
@@ -76,10 +90,21 @@ def _unanswered(request: ApprovalRequest) -> list[Ballot]:
     ]
 
 
-def _send(mailer: Mailer, emails: list, occasion: str) -> None:
-    """A follow-up that cannot be sent does not end a request the approvers can still decide."""
+def _send(mailer: Mailer, emails: list, occasion: str, send_by: float, may_go_on: Callable[[], bool] = lambda: True) -> None:
+    """A follow-up that cannot be sent does not end a request the approvers can still decide.
+
+    Before each reminder: a deciding vote (or the close) may be waiting for the lease; then the
+    rest is not sent (the outcome makes it moot), and the lease is released at once.
+    """
     sent = 0
     for email in emails:
+        if not may_go_on():
+            logger.info("follow-up stopped: a decision is waiting", extra={"occasion": occasion, "unsent": len(emails) - sent})
+            return
+        if time.time() >= send_by:
+            metrics.add_metric(name="FollowUpNotSent", unit=MetricUnit.Count, value=len(emails) - sent)
+            logger.warning("follow-up cut short by its lease", extra={"occasion": occasion, "unsent": len(emails) - sent})
+            return
         try:
             mailer.send(email)
             sent += 1

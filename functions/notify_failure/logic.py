@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from functions.common.display import Message
+from functions.common.callbacks import ApprovalRequest, ApprovalStore, approval_request_id
+from functions.common.display import Message, deadline_text, relative_text
 from functions.common.email import Email, Mailer
 from functions.common.errors import (
     ApprovalRejected,
@@ -72,14 +73,19 @@ def readable_cause(failure: dict[str, Any]) -> str:
     return cause
 
 
-def notify_failure(event: dict[str, Any], *, mailer: Mailer, settings: Settings) -> dict[str, str]:
+def notify_failure(
+    event: dict[str, Any], *, mailer: Mailer, settings: Settings, store: ApprovalStore | None = None
+) -> dict[str, str]:
     state = event.get("state") if isinstance(event.get("state"), dict) else {}
     outcome = classify(state)
     failure = failure_of(state)
     cause = readable_cause(failure) or EXPLANATIONS[outcome]
     execution = str(event.get("execution", ""))
+    request = None
+    if outcome == ApprovalTimedOut.__name__ and store is not None and execution:
+        request = store.approval(approval_request_id(execution))
     try:
-        mailer.send(failure_email(execution, outcome, cause, state, settings))
+        mailer.send(failure_email(execution, outcome, cause, state, settings, request))
     except NotificationFailed:
         # The execution still ends with its real outcome; the lost email is logged by the mailer.
         logger.warning("failure email not sent", extra={"outcome": outcome})
@@ -95,18 +101,55 @@ NEXT_STEPS = {
         "then start the workflow again."
     ),
     ApprovalRejected.__name__: "Nothing is left running. If the concern can be met, start the workflow again.",
-    ApprovalTimedOut.__name__: (
-        "Start the workflow again when the approvers can answer; reminders and escalation "
-        "(REMINDER_INTERVAL_SECONDS, ESCALATION_EMAIL) help a request not to go unanswered."
-    ),
+    ApprovalTimedOut.__name__: "Start the workflow again when the approvers can answer.",
 }
 
 
-def failure_email(execution: str, outcome: str, cause: str, state: dict[str, Any], settings: Settings) -> Email:
+def timeout_story(request: ApprovalRequest) -> tuple[list[str], str]:
+    """What happened to a request nobody decided, and advice that fits it: (paragraphs, next step)."""
+    waited = relative_text(request.deadline, request.started_at).removeprefix("in ")
+    paragraphs = [
+        f"Nobody decided within {waited}: {request.approvals} approved and {request.rejections} rejected, "
+        f"and the request {request.policy.describe()}."
+    ]
+    followed_up = []
+    if request.reminders_sent:
+        times = "once" if request.reminders_sent == 1 else f"{request.reminders_sent} times"
+        paragraphs.append(f"The approvers who had not answered were reminded {times}.")
+        followed_up.append("reminded")
+    if request.escalated_at is not None:
+        paragraphs.append(
+            f"It was escalated to {request.policy.escalation_email} at {deadline_text(request.escalated_at)}, "
+            "who did not answer either."
+        )
+        followed_up.append("escalated")
+    if followed_up:
+        advice = (
+            f"The request was {' and '.join(followed_up)}, yet nobody answered: check with the people asked that "
+            "these emails reach them (a spam folder, an absence), then start the workflow again."
+        )
+    else:
+        advice = (
+            "Nobody was reminded and nobody else was asked. Start the workflow again when the approvers can "
+            "answer; if requests often go unanswered, ask whoever runs this service for reminders or an "
+            "escalation contact."
+        )
+    return paragraphs, advice
+
+
+def failure_email(
+    execution: str,
+    outcome: str,
+    cause: str,
+    state: dict[str, Any],
+    settings: Settings,
+    request: ApprovalRequest | None = None,
+) -> Email:
     numbers = {key: value for key, value in (state.get("input") or {}).items() if key in ("x", "y")}
     calculation = state.get("calculation") if isinstance(state.get("calculation"), dict) else {}
     numbers.update({key: calculation[key] for key in ("sum", "doubled") if key in calculation})
     paragraphs = [EXPLANATIONS[outcome]]
+    next_step = NEXT_STEPS[outcome]
     decision = _decision(cause) if outcome == ApprovalRejected.__name__ else None
     if decision is not None:
         who = decision.get("approver") or "an approver"
@@ -117,6 +160,8 @@ def failure_email(execution: str, outcome: str, cause: str, state: dict[str, Any
             if vote.get("approver") != who:
                 said = f" (\u201c{vote['comment']}\u201d)" if vote.get("comment") else ""
                 paragraphs.append(f"{vote.get('approver')} {vote.get('decision')}{said}.")
+    elif outcome == ApprovalTimedOut.__name__ and request is not None:
+        paragraphs, next_step = timeout_story(request)
     elif outcome == ApprovalTimedOut.__name__ and cause.startswith("Nobody decided"):
         paragraphs = [cause]  # FollowUp's own sentence, with the counts
     elif cause and cause != EXPLANATIONS[outcome]:
@@ -127,7 +172,7 @@ def failure_email(execution: str, outcome: str, cause: str, state: dict[str, Any
         heading=f"The workflow failed: {HEADINGS[outcome]}",
         paragraphs=paragraphs,
         facts=[*numbers.items(), ("workflow", execution), ("outcome", outcome)],
-        notes=[f"What to do next: {NEXT_STEPS[outcome]}"],
+        notes=[f"What to do next: {next_step}"],
     )
     subject = f"Workflow failed: {outcome}"
     if "x" in numbers and "y" in numbers:

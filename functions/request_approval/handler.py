@@ -1,8 +1,6 @@
 """Approval: register the request, email the approvers; the execution waits for the policy's outcome."""
 
-from functions.common.aws import client
-from functions.common.callbacks import ApprovalStore
-from functions.common.email import Mailer
+from functions.common.aws import approval_services, client
 from functions.common.observability import logger
 from functions.common.settings import Settings
 from functions.request_approval.logic import request_approval
@@ -11,10 +9,4 @@ from functions.request_approval.logic import request_approval
 @logger.inject_lambda_context(correlation_id_path="execution")
 def handler(event: dict, context: object) -> dict:
     settings = Settings.from_env()
-    return request_approval(
-        event,
-        store=ApprovalStore(settings.table_name, client("dynamodb")),
-        mailer=Mailer(client("ses")),
-        states=client("stepfunctions"),
-        settings=settings,
-    )
+    return request_approval(event, states=client("stepfunctions"), settings=settings, **approval_services(settings))

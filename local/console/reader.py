@@ -46,16 +46,13 @@ def approval_of(dynamodb: Any, table: str, execution: str) -> dict[str, Any]:
     if request is None:
         return {"approval": None, "votes": []}
     policy = request.policy
-    people = [*policy.approvers]
-    if request.escalated_at is not None and policy.escalation_email:
-        people.append(policy.escalation_email)
     rows = []
-    for address in people:
+    for address in request.asked():
         vote = request.vote_of(address)
         if vote is not None:
             status = "voted" if vote.role == APPROVER else "voted (escalation)"
         else:
-            status = "waiting" if request.status == "PENDING" and request.outcome is None else "did not vote"
+            status = "waiting" if request.is_open else "did not vote"
         rows.append(
             {
                 "approver": address,

@@ -96,7 +96,7 @@ def test_each_function_has_its_own_role_without_wildcard_actions(packaged):
     roles = resources(packaged, "AWS::IAM::Role")
     functions = resources(packaged, "AWS::Lambda::Function")
     used = [function["Properties"]["Role"]["Fn::GetAtt"][0] for function in functions.values()]
-    assert len(set(used)) == len(functions) == 10
+    assert len(set(used)) == len(functions) == 11
     table = {"Fn::GetAtt": ["CallbacksTable", "Arn"]}
     for name, role in roles.items():
         for policy in role["Properties"].get("Policies", []):
@@ -125,7 +125,7 @@ def test_callbacks_table_is_on_demand_with_ttl(packaged):
 
 def test_zips_hold_only_what_the_function_imports(packaged):
     zips = sorted(BUILD.glob("*.zip"))
-    assert len(zips) == 10
+    assert len(zips) == 11
     forbidden = re.compile(r"^(tests|local|node_modules|boto3|botocore|s3transfer|plugins|schemas|statemachines)/")
     for path in zips:
         names = zipfile.ZipFile(path).namelist()
@@ -249,6 +249,36 @@ def test_package_refuses_a_policy_that_cannot_work_naming_the_key():
         'env.json, stage "qa": APPROVAL_POLICY: asks for 3 approvals but there are 2 approvers (APPROVERS)')
     accepted = plugin_resolves({**stage, "APPROVAL_POLICY": 2, "REMINDER_INTERVAL_SECONDS": 120}, "firstWaitSeconds")
     assert accepted.returncode == 0 and json.loads(accepted.stdout) == 120
+    notices = plugin_resolves({**stage, "APPROVAL_POLICY": 2, "OUTCOME_NOTICES": "maybe"}, "outcomeNotices")
+    assert notices.returncode == 3 and "OUTCOME_NOTICES: must be true or false, got 'maybe'" in notices.stderr
+    off = plugin_resolves({**stage, "APPROVAL_POLICY": 2, "OUTCOME_NOTICES": False}, "outcomeNotices")
+    assert off.returncode == 0 and json.loads(off.stdout) == "false"
+
+
+def test_an_execution_s_end_reaches_close_approval_through_an_event_bridge_rule(packaged):
+    rules = resources(packaged, "AWS::Events::Rule")
+    (rule,) = rules.values()
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"stateMachineArn": [{"Ref": "ApprovalStateMachine"}], "status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]},
+    }
+    assert "EventBusName" not in rule["Properties"]  # the default bus, where Step Functions sends its events
+    ((target),) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["CloseApprovalLambdaFunction", "Arn"]}
+    permissions = [p["Properties"] for p in resources(packaged, "AWS::Lambda::Permission").values()
+                   if p["Properties"]["Principal"] == "events.amazonaws.com"]
+    assert [p["FunctionName"] for p in permissions] == [{"Fn::GetAtt": ["CloseApprovalLambdaFunction", "Arn"]}]
+    # Its own narrow role: reading and closing requests in the one table, and email.
+    role = resources(packaged, "AWS::IAM::Role")["CloseApprovalIamRoleLambdaExecution"]
+    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    granted = {(action, json.dumps(s["Resource"])) for s in statements for action in s["Action"]
+               if not action.startswith(("logs:", "xray:"))}
+    assert {action for action, _ in granted} == {"dynamodb:GetItem", "dynamodb:UpdateItem", "ses:SendRawEmail"}
+    table = json.dumps({"Fn::GetAtt": ["CallbacksTable", "Arn"]})
+    assert all(resource == table for action, resource in granted if action.startswith("dynamodb:"))
+    environment = resources(packaged, "AWS::Lambda::Function")["CloseApprovalLambdaFunction"]["Properties"]["Environment"]
+    assert set(environment["Variables"]) >= {"TABLE_NAME", "SENDER_EMAIL"}
 
 
 def test_package_says_a_refused_policy_once_in_its_own_words(tmp_path):

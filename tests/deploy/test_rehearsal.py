@@ -89,7 +89,7 @@ def test_deploy_redeploy_and_remove(moto_server):
     functions = {f["FunctionName"] for f in aws("lambda", port).list_functions()["Functions"]}
     declared = {f"{STACK}-{name}" for name, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"
                 for name in [r["Properties"]["FunctionName"].removeprefix(f"{STACK}-")]}
-    assert functions == declared and len(functions) == 10
+    assert functions == declared and len(functions) == 11
     table = aws("dynamodb", port).describe_table(TableName=f"{STACK}-callbacks")["Table"]
     assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     (machine,) = aws("stepfunctions", port).list_state_machines()["stateMachines"]

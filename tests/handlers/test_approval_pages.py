@@ -88,6 +88,9 @@ def test_a_click_on_a_stopped_execution_answers_410(harness):
     harness.sfn.stop_execution(executionArn=arn, error="Operator", cause="stopped by hand")
     assert harness.wait(arn)["status"] == "ABORTED"
     status, _, body = harness.call("approvalPages", "POST", "/approve", headers=FORM, body=form(callback_id))
-    assert status == 410 and "no longer waiting" in body
-    # The record now says so too: a reload of the link answers 410 without touching Step Functions.
+    assert status == 410 and "This request was stopped" in body and "Outcome:" in body and ">stopped<" in body
+    # The record says so too (closed by the vote or by the end of the execution, whichever came first).
+    request = ApprovalStore(TABLE, boto3.client("dynamodb", region_name="us-east-1")).approval(
+        f"approval#{arn.rsplit(':', 1)[1]}")
+    assert request.closed_as == "stopped" and request.votes == ()
     assert harness.call("approvalPages", "GET", "/approve", query=f"id={callback_id}")[0] == 410

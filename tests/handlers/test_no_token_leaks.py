@@ -1,6 +1,6 @@
 """Complete runs (approve, reject, timeout, invalid input), with everything they produce captured:
 log lines, console lines, emails (requests, reminders, escalation, failures), HTTP responses and
-URLs, and every answer of the local console read all along the runs. No task token may appear in
+URLs, outcome notices, and every answer of the local console read all along the runs. No task token may appear in
 any of it."""
 
 import json
@@ -97,12 +97,16 @@ def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, 
     for arn in outcomes:
         tokens |= issued_tokens(harness.sfn, arn)
     # A calculation and an approval for each valid run, none for the invalid one, and a new wait
-    # after each follow-up of the ignored one (reminders at 2 and 4 s, escalation at 3 s).
-    assert len(tokens) == 2 + 2 + 5
+    # after each follow-up of the ignored one (reminders at 2 and 4 s, escalation at 3 s: up to
+    # three waits more; on a busy machine one late follow-up may send two of them at once).
+    assert 2 + 2 + 3 <= len(tokens) <= 2 + 2 + 5
     emails = [path.read_text() for path in harness.outbox.glob("*.eml")]
     subjects = [line for text in emails for line in text.splitlines() if line.startswith("Subject:")]
     assert any("Reminder: approval needed" in line for line in subjects)
     assert any("Escalated: approval needed" in line for line in subjects)
+    # Each request's end told the approver (and the contact once escalated): outcome notices.
+    for ending in ("Approved", "Rejected", "Timed out"):
+        assert any(line.startswith(f"Subject: {ending}:") for line in subjects), ending
 
     produced = {
         "log lines": captured.out + captured.err + log_records,

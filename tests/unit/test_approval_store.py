@@ -12,9 +12,12 @@ from functions.common.approval_policy import ApprovalPolicy
 from functions.common.callbacks import (
     APPROVED,
     EXPIRED,
+    FOLLOW_UP_LEASE_SECONDS,
     REJECTED,
+    STOPPED,
     ApprovalStore,
     Audit,
+    open_ballot,
     rearm_approval,
     vote,
 )
@@ -46,6 +49,12 @@ def cast(store, states, ballot_id, decision="approved", comment="", now=None):
                 execution_arn=lambda name: f"arn:execution:{name}", now=now)
 
 
+def page(store, ballot_id, states=None):
+    """What the confirmation page reads: the ballot and its request, or the refusal raised."""
+    return open_ballot(store, states or FakeStates(), ballot_id, execution_arn=lambda name: f"arn:execution:{name}",
+                       now=time.time())
+
+
 def test_two_of_three_with_a_rejection_in_between(store):
     states = FakeStates()
     _, ballots = open_request(store, "2")
@@ -57,7 +66,7 @@ def test_two_of_three_with_a_rejection_in_between(store):
     ((name, call),) = states.calls
     assert name == "send_task_success" and call["taskToken"] == TOKEN
     output = json.loads(call["output"])
-    assert output["decision"] == "approved" and output["approver"] == "cy@example.com" and output["policy"] == "2"
+    assert output["decision"] == "approved" and output["approver"] == "cy@example.com" and output["policy"] == 2
     assert [(v["approver"], v["decision"]) for v in output["votes"]] == [
         ("ann@example.com", "approved"), ("bob@example.com", "rejected"), ("cy@example.com", "approved")]
     assert output["sum"] == 3
@@ -101,7 +110,7 @@ def test_a_vote_after_the_deadline_answers_410(store):
     with pytest.raises(Expired, match="expired"):
         cast(store, states, ballots["ann@example.com"])
     with pytest.raises(Expired):
-        store.open_ballot(ballots["bob@example.com"], time.time())
+        page(store, ballots["bob@example.com"])
     assert states.calls == []
 
 
@@ -135,7 +144,8 @@ def test_the_escalation_contact_decides_alone_and_later_votes_answer_409(store):
     contact = store.add_escalation(store.approval(request.id), time.time())
     assert store.add_escalation(store.approval(request.id), time.time()) is None  # once
     _, decided = cast(store, states, contact.id, "approved", "go")
-    assert decided.status == APPROVED and decided.decided_by == "boss@example.com" and decided.approvals == 1
+    # The contact's vote counts with the others ("so far" on the pages includes it).
+    assert decided.status == APPROVED and decided.decided_by == "boss@example.com" and decided.approvals == 2
     with pytest.raises(AlreadyResolved, match="already decided: approved"):
         cast(store, states, ballots["bob@example.com"])
     assert json.loads(states.calls[0][1]["output"])["votes"][-1]["role"] == "escalation"
@@ -160,14 +170,63 @@ def test_a_wait_armed_before_the_decision_receives_it_from_the_voter(store):
     assert [call["taskToken"] for _, call in states.calls] == ["token-of-the-next-wait"]
 
 
-def test_a_decision_for_an_ended_execution_answers_410_and_says_so_afterwards(store):
+def test_a_vote_for_a_stopped_execution_closes_the_request_records_nothing_and_answers_410(store):
     _, ballots = open_request(store, "any")
     ended = FakeStates(dead_task_code="TaskTimedOut", status="ABORTED")
-    with pytest.raises(Expired, match="workflow has ended"):
+    with pytest.raises(Expired, match="stopped"):
         cast(store, ended, ballots["ann@example.com"])
-    assert store.approval("approval#exec-1").status == EXPIRED
-    with pytest.raises(Expired):
-        store.open_ballot(ballots["bob@example.com"], time.time())
+    request = store.approval("approval#exec-1")
+    assert request.closed_as == STOPPED and request.votes == () and request.outcome is None
+    with pytest.raises(Expired, match="stopped"):
+        page(store, ballots["bob@example.com"])  # even where the execution reads as running
+    assert ended.calls == []
+
+
+def test_a_deciding_vote_whose_task_died_meanwhile_stays_counted_and_the_request_closes_as_stopped(store):
+    # The execution was running when the vote was checked, and stopped before the outcome reached it.
+    _, ballots = open_request(store, "any")
+    states = FakeStates(dead_task_code="TaskTimedOut")
+    states.describe_execution = lambda executionArn, answers=iter(["RUNNING", "ABORTED"]): {"status": next(answers)}
+    _, request = cast(store, states, ballots["ann@example.com"], comment="yes")
+    assert request.closed_as == STOPPED and request.outcome is None and request.ending == STOPPED
+    assert [vote.comment for vote in request.votes] == ["yes"]  # counted before the close, and said so
+
+
+def test_the_close_happens_once_and_so_do_the_notices(store):
+    request, ballots = open_request(store, "2")
+    cast(store, FakeStates(), ballots["ann@example.com"])
+    closed = store.close(request, STOPPED, "ABORTED", time.time())
+    assert closed is not None and closed.closed_as == STOPPED and not closed.is_open
+    assert store.close(request, "approved", "SUCCEEDED", time.time()) is None  # a second report changes nothing
+    assert store.claim_notices(request.id, time.time()) is True
+    assert store.claim_notices(request.id, time.time()) is False
+    with pytest.raises(Expired, match="stopped"):
+        cast(store, FakeStates(), ballots["bob@example.com"])
+    assert len(store.approval(request.id).votes) == 1
+    assert store.count_reminder(store.approval(request.id)) is False
+
+
+def test_a_deciding_vote_waits_for_follow_up_emails_being_sent_and_none_start_after_it(store):
+    request, ballots = open_request(store, "any", REMINDER_INTERVAL_SECONDS=60)
+    assert store.count_reminder(request) is True  # FollowUp holds the lease while it sends
+    assert store.may_send_follow_up(request.id) is True
+    decided = threading.Event()
+
+    def click():
+        cast(store, FakeStates(), ballots["ann@example.com"])
+        decided.set()
+
+    voter = threading.Thread(target=click)
+    voter.start()
+    assert not decided.wait(0.5), "the vote decided while reminders were being sent"
+    assert store.approval(request.id).status == "PENDING"
+    assert store.may_send_follow_up(request.id) is False  # the waiting vote asked FollowUp to stop
+    store.end_follow_up(request.id)
+    assert decided.wait(5)
+    voter.join()
+    assert store.approval(request.id).status == APPROVED
+    assert store.count_reminder(store.approval(request.id)) is False  # no follow-up once decided
+    assert FOLLOW_UP_LEASE_SECONDS <= 12  # a voter never waits past the page function's 15 s
 
 
 def test_reminder_rounds_and_deadline_are_recorded_once(store):
@@ -250,3 +309,30 @@ def test_more_approvers_than_the_limit_are_refused_naming_the_key():
     assert str(refused.value).startswith("APPROVERS: lists 51 approvers; at most 50")
     with pytest.raises(PolicyError, match="is not an email address"):
         ApprovalPolicy.from_config({"APPROVERS": "a" * 243 + "@example.com"})  # 255 characters
+
+
+def test_an_end_reported_while_follow_up_sends_closes_after_it_or_is_retried(store, monkeypatch):
+    from functions.close_approval.logic import CloseDeferred, close_approval
+    from functions.common import callbacks
+    from functions.common.settings import Settings
+
+    request, _ = open_request(store, "any", REMINDER_INTERVAL_SECONDS=60)
+    assert store.count_reminder(request) is True  # the lease: 10 s
+    monkeypatch.setattr(callbacks, "FOLLOW_UP_LEASE_SECONDS", 0)  # the close gives up after 2 s, not 12
+    event = {"detail": {"name": "exec-1", "status": "ABORTED"}}
+
+    class Mailer:
+        def __init__(self):
+            self.sent = []
+
+        def send(self, email):
+            self.sent.append(email.recipient)
+
+    mailer = Mailer()
+    with pytest.raises(CloseDeferred):  # EventBridge retries the invocation
+        close_approval(event, store=store, mailer=mailer, settings=Settings(sender_email="w@example.com"))
+    assert store.approval(request.id).is_open and mailer.sent == []
+    store.end_follow_up(request.id)
+    answer = close_approval(event, store=store, mailer=mailer, settings=Settings(sender_email="w@example.com"))
+    assert answer == {"closed": True, "notices": 3} and sorted(mailer.sent) == THREE
+    assert store.approval(request.id).closed_as == STOPPED

@@ -122,3 +122,61 @@ def test_error_pages_have_their_status_a_matching_heading_and_escape_the_message
         assert HOSTILE not in response.body
         assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "<td>14</td>" in error_page(AlreadyResolved("x", REQUEST_RECORD)).body  # the request is shown
+
+
+def _closed(**changes):
+    from dataclasses import replace
+
+    return replace(REQUEST_RECORD, **changes)
+
+
+def test_outcome_notices_say_how_it_ended_who_decided_and_the_votes_as_written_without_links():
+    from functions.common.approval_emails import outcome_email
+
+    votes = (*REQUEST_RECORD.votes, Vote("cy@example.com", "approved", "d'accord — «oui»", "2027-01-15T08:02:00+00:00"))
+    cases = {
+        "approved": _closed(status="APPROVED", approvals=2, votes=votes, decided_by="cy@example.com", closed_as="approved"),
+        "rejected": _closed(status="REJECTED", rejections=2, decided_by="bob@example.com", closed_as="rejected",
+                            votes=(Vote("bob@example.com", "rejected", "", "2027-01-15T08:01:00+00:00"),)),
+        "timed out": _closed(status="EXPIRED", closed_as="timed out"),
+        "stopped": _closed(status="APPROVED", approvals=2, votes=votes, decided_by="cy@example.com", closed_as="stopped"),
+    }
+    for ending, request in cases.items():
+        message, text, html = parts(outcome_email(request, "ann@example.com", SETTINGS))
+        assert message["To"] == "ann@example.com"
+        assert message["Subject"] == f"{ending.capitalize()}: 3 + 4, doubled = 14"
+        assert "http" not in text and "href" not in html, ending
+        assert f"outcome: {ending}" in text
+    _, text, html = parts(outcome_email(cases["approved"], "ann@example.com", SETTINGS))
+    assert "cy@example.com gave the deciding answer" in text
+    assert f"bob@example.com: approved, \u201c{HOSTILE}\u201d" in text and HOSTILE not in html  # as written; escaped
+    assert "cy@example.com: approved, \u201cd'accord — «oui»\u201d" in text
+    _, text, _ = parts(outcome_email(cases["approved"], "cy@example.com", SETTINGS))
+    assert "you gave the deciding answer" in text
+    _, text, _ = parts(outcome_email(cases["rejected"], "ann@example.com", SETTINGS))
+    assert "bob@example.com: rejected, no comment" in text
+    _, text, _ = parts(outcome_email(cases["stopped"], "ann@example.com", SETTINGS))
+    assert "stopped before a decision took effect" in text and "deciding answer" not in text  # never an outcome it did not have
+    _, text, _ = parts(outcome_email(cases["timed out"], "ann@example.com", SETTINGS))
+    assert "Nobody decided before the deadline" in text and "Nobody answered" not in text  # bob had voted
+
+
+def test_the_timeout_failure_email_tells_what_was_tried_and_names_no_configuration_key():
+    import re
+
+    from functions.notify_failure.logic import timeout_story
+
+    escalating = ApprovalPolicy.from_config({"APPROVERS": "ann@example.com,bob@example.com", "ESCALATION_EMAIL": "boss@example.com",
+                                             "ESCALATE_AFTER_SECONDS": "300", "REMINDER_INTERVAL_SECONDS": "120"})
+    tried = _closed(policy=escalating, status="EXPIRED", reminders_sent=2, escalated_at=1_800_000_300, votes=(), approvals=0)
+    state = {"input": {"x": 3, "y": 4}, "calculation": {"sum": 7, "doubled": 14}, "failure": {"Error": "ApprovalTimedOut"}}
+    _, text, _ = parts(failure_email("exec", "ApprovalTimedOut", "Nobody decided", state, SETTINGS, tried))
+    assert "Nobody decided within 10 minutes: 0 approved and 0 rejected" in text
+    assert "The approvers who had not answered were reminded 2 times." in text
+    assert "escalated to boss@example.com at 2027-01-15 08:05:00 UTC" in text
+    assert "reminded and escalated, yet nobody answered" in text
+    untried = _closed(status="EXPIRED", votes=(), approvals=0)
+    paragraphs, advice = timeout_story(untried)
+    assert "Nobody was reminded and nobody else was asked" in advice and not any("reminder" in p for p in paragraphs)
+    for body in (text, " ".join(paragraphs) + advice):
+        assert not re.search(r"\b[A-Z]+_[A-Z_]+\b", body), body  # no REMINDER_INTERVAL_SECONDS and the like

@@ -17,8 +17,13 @@ def test_every_function_and_route_comes_from_serverless_yml():
         (event["http"]["method"].upper(), "/" + event["http"]["path"])
         for spec in raw["functions"].values()
         for event in spec.get("events", [])
+        if "http" in event
     }
     assert {(route.method, route.path) for route in service.routes if route.function} == declared
+    # Each function's eventBridge rules too: closeApproval hears of every execution's end.
+    (pattern,) = service.functions["closeApproval"].event_patterns
+    assert pattern["source"] == ["aws.states"] and pattern["detail"]["stateMachineArn"] == [{"Ref": "ApprovalStateMachine"}]
+    assert not any(function.event_patterns for name, function in service.functions.items() if name != "closeApproval")
     (start,) = [route for route in service.routes if route.function is None]
     assert (start.method, start.path) == ("POST", "/start") and start.schema["additionalProperties"] is False
 

@@ -78,6 +78,11 @@ class LocalService:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
+    def stop_execution(self, name: str) -> None:
+        """StopExecution, as the local console's Stop button asks for it."""
+        answer = requests.post(f"{self.url}/_console/api/executions/{name}/stop", json={}, timeout=10)
+        assert answer.status_code == 200, answer.text
+
     def wait_until_done(self, name: str, timeout: float = 60) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -137,6 +142,17 @@ class LocalService:
                 for message in self.emails_for(name)
                 if message["Subject"].startswith(subject_start)
             }
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"fewer than {count} emails {subject_start!r} for {name} within {timeout} s")
+
+
+    def wait_for_emails(self, name: str, subject_start: str, count: int, timeout: float = 30) -> list:
+        """The first `count` emails about `name` whose subject starts so (fails if fewer arrive)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [m for m in self.emails_for(name) if m["Subject"].startswith(subject_start)]
             if len(found) >= count:
                 return found
             time.sleep(0.05)

@@ -47,7 +47,7 @@ def test_two_of_three_with_a_rejection_in_between(two_of_three):
     assert decide(links[ANN]["approve"], "yes").status_code == 200
     waiting = two_of_three.status(name)
     assert waiting["status"] == "RUNNING"
-    assert waiting["approval"] == {**waiting["approval"], "policy": "2", "approvals": 1, "rejections": 0,
+    assert waiting["approval"] == {**waiting["approval"], "policy": 2, "approvals": 1, "rejections": 0,
                                    "votesNeeded": 1, "approvers": 3}
     assert "@" not in json.dumps(waiting["approval"])  # counts, never addresses
     assert 0 < waiting["approval"]["deadline"] - waiting["startDate"] <= 121  # epoch seconds, like the dates
@@ -60,7 +60,7 @@ def test_two_of_three_with_a_rejection_in_between(two_of_three):
     done = two_of_three.wait_until_done(name)
     assert done["status"] == "SUCCEEDED"
     output = done["output"]
-    assert output["approver"] == CY and output["policy"] == "2" and output["comment"] == "ok"
+    assert output["approver"] == CY and output["policy"] == 2 and output["comment"] == "ok"
     assert [(v["approver"], v["decision"], v["comment"]) for v in output["votes"]] == [
         (ANN, "approved", "yes"), (BOB, "rejected", "non, merci"), (CY, "approved", "ok")]
 
@@ -121,12 +121,17 @@ def test_the_escalation_contact_decides_alone(all_with_escalation):
     assert list(escalated) == [BOSS]
     page = requests.get(escalated[BOSS]["reject"], timeout=10)
     assert "the escalation contact: your answer alone decides" in page.text
+    waiting = requests.get(links[BOB]["approve"], timeout=10)  # an approver's page says so too
+    assert f"escalated to <strong>{BOSS}</strong>" in waiting.text and "they may now decide alone" in waiting.text
     assert decide(escalated[BOSS]["reject"], "stop").status_code == 200
     done = all_with_escalation.wait_until_done(name, timeout=2)
     assert done["status"] == "FAILED" and done["error"] == "ApprovalRejected"
     assert json.loads(done["cause"])["approver"] == BOSS
     late = decide(links[BOB]["approve"])
     assert late.status_code == 409 and "already decided: rejected" in late.text
+    # The counts include the contact's vote, and nothing claims the contact may still decide.
+    assert "So far: 1 approved, 1 rejected" in late.text and "may now decide alone" not in late.text
+    assert all(decide(link).status_code == 409 for link in escalated[BOSS].values())
 
 
 def test_the_deadline_is_exact_with_reminders_on(local_service_factory):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,6 +185,12 @@ CASES = [
     j("POST", f"/callbacks/{UNKNOWN_ID}", {"result": 84, "pad": "a" * BIG}, case_id="callbacks-oversized-300KB"),
     j("POST", f"/callbacks/{UNKNOWN_ID}", b"[" * 60_000, case_id="callbacks-deeply-nested"),
     j("POST", f"/callbacks/{UNKNOWN_ID}", b"\xff\xfe{}", case_id="callbacks-non-utf8-bytes"),
+    # A lone surrogate in a key or a value: valid JSON text, not a valid string anywhere else.
+    j("POST", f"/callbacks/{UNKNOWN_ID}", b'{"\\ud800": 84}', case_id="callbacks-lone-surrogate-key"),
+    j("POST", f"/callbacks/{UNKNOWN_ID}", b'{"error": "\\udfff", "cause": "x"}', 404, "callbacks-lone-surrogate-error"),
+    j("POST", "/start", b'{"x": 1, "y": 2, "\\ud800": 3}', case_id="start-lone-surrogate-key"),
+    j("POST", "/start", b'{"\\ud800": 1}', case_id="start-only-a-lone-surrogate-key"),
+    j("POST", "/double", b'{"value": 1, "callbackUrl": "x", "\\ud800": 1}', case_id="double-lone-surrogate-key"),
     Case("callbacks-text-plain", "POST", f"/callbacks/{UNKNOWN_ID}", 400, headers=dict(TEXT), body=b'{"result": 84}'),
     Case("callbacks-form-encoded", "POST", f"/callbacks/{UNKNOWN_ID}", 400, headers=dict(FORM), body=b"result=84"),
     j("POST", "/callbacks/..%2F..%2Fstart", {"result": 84}, case_id="callbacks-path-traversal"),
@@ -308,6 +315,22 @@ def test_hostile_request_is_refused_with_a_readable_4xx(local_service, case):
         assert message.startswith("Invalid request body: [")
     if case.status == 415:
         assert "application/json" in message
+
+
+@pytest.mark.parametrize("declared", ["abc", "-5", "12x", "1e3", ""], ids=["letters", "negative", "trailing-junk", "exponent", "empty"])
+def test_a_malformed_content_length_is_answered_400_not_dropped_or_left_waiting(local_service, declared):
+    host, port = local_service.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT) as connection:
+        connection.sendall(
+            f"POST /callbacks/{UNKNOWN_ID} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {declared}\r\n\r\n{{\"result\": 84}}".encode()
+        )
+        answer = b""
+        while chunk := connection.recv(65536):  # the front closes the connection after answering
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert int(head.split()[1]) == 400, head
+    assert "Content-Length" in json.loads(body)["message"]
 
 
 def validations_started(service) -> int:
