@@ -149,7 +149,7 @@ class LocalEngine:
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()
         enforcer.install(boto3.DEFAULT_SESSION.events)  # the handlers' clients, as the role they act as
-        enforcer.install(self._states().meta.events, start_route_role(template))  # POST /start
+        enforcer.install(self._start_client().meta.events, start_route_role(template))  # POST /start
         return enforcer
 
     def _function_role(self, function: str) -> Any:
@@ -194,13 +194,21 @@ class LocalEngine:
     # -- what the front calls ------------------------------------------------------------
     def start_execution(self, input_json: str) -> dict[str, Any]:
         hooks.prune_threads()
-        answer = self._states().start_execution(
+        answer = self._start_client().start_execution(
             stateMachineArn=self.state_machine_arn, name=str(uuid.uuid4()), input=input_json
         )
         return {"executionArn": answer["executionArn"], "startDate": answer["startDate"].timestamp()}
 
     @functools.cache
+    def _start_client(self) -> Any:
+        """POST /start's client: API Gateway calls StartExecution as the API's role."""
+        import boto3
+
+        return boto3.client("stepfunctions", region_name=self.service.region)
+
+    @functools.cache
     def _states(self) -> Any:
+        """The local service's own client (the EventBridge events it delivers): not a call of the stack's."""
         import boto3
 
         return boto3.client("stepfunctions", region_name=self.service.region)

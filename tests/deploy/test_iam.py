@@ -121,3 +121,15 @@ def test_only_the_rehearsal_loads_serverless_localstack(stage, loaded):
     assert json.loads(run.stdout)["required"] is loaded
     plugins = (ROOT / "serverless.yml").read_text().split("\ncustom:")[0]
     assert "serverless-localstack" not in plugins.replace("# serverless-localstack", "")
+
+
+def test_eventbridge_may_invoke_the_function_of_each_rule_and_only_from_that_rule(packaged):
+    """Lambda's resource policy, which local mode does not check when it delivers the event itself."""
+    rules = {r["Properties"]["Name"]: r for r in packaged["Resources"].values() if r["Type"] == "AWS::Events::Rule"}
+    assert rules, "no EventBridge rule: closing an approval needs one"
+    permissions = [r["Properties"] for r in packaged["Resources"].values() if r["Type"] == "AWS::Lambda::Permission"
+                   and r["Properties"]["Principal"] == "events.amazonaws.com"]
+    for name, rule in rules.items():
+        (target,) = rule["Properties"]["Targets"]
+        granted = [p for p in permissions if p["FunctionName"] == target["Arn"] and name in json.dumps(p["SourceArn"])]
+        assert len(granted) == 1 and granted[0]["Action"] == "lambda:InvokeFunction", name

@@ -217,4 +217,4 @@ def test_a_stage_may_turn_outcome_notices_off(local_service_factory):
 def test_make_local_refuses_outcome_notices_that_are_not_true_or_false(tmp_path):
     with pytest.raises(RuntimeError) as refused:
         LocalService(tmp_path / "outbox", tmp_path / "local.log", OUTCOME_NOTICES="sometimes")
-    assert "OUTCOME_NOTICES: must be true or false, got 'sometimes'" in str(refused.value)
+    assert "environment variable OUTCOME_NOTICES='sometimes': must be true or false, got 'sometimes'" in str(refused.value)
