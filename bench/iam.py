@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import measured, median, ms, percentile, ratio
+from bench.common import BENCH_STAGE, measured, median, ms, percentile, ratio
 
 TARGET = 1.10  # p50 with the check / p50 without
 BLOCK = 5
@@ -28,11 +28,11 @@ def measure(runs: int, warmup: int) -> dict[str, Any]:
         ready = []
         for attempt in range(3):
             started = time.perf_counter()
-            probe = LocalService(base / f"ready{attempt}" / "outbox", base / f"ready{attempt}.log")
+            probe = LocalService(base / f"ready{attempt}" / "outbox", base / f"ready{attempt}.log", **BENCH_STAGE)
             ready.append(time.perf_counter() - started)
             probe.stop()
-        services = {"off": LocalService(base / "off" / "outbox", base / "off.log", LOCAL_IAM="off"),
-                    "on": LocalService(base / "on" / "outbox", base / "on.log")}
+        services = {"off": LocalService(base / "off" / "outbox", base / "off.log", LOCAL_IAM="off", **BENCH_STAGE),
+                    "on": LocalService(base / "on" / "outbox", base / "on.log", **BENCH_STAGE)}
         samples: dict[str, list[float]] = {"off": [], "on": []}
         try:
             clients = {key: Client(service) for key, service in services.items()}
