@@ -20,6 +20,7 @@ from urllib.parse import unquote
 import jsonschema
 
 from local.console.reader import ConsoleReader
+from local.tables import callbacks_table_name
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -134,7 +135,7 @@ class Console:
                 self._reader = ConsoleReader(
                     states=boto3.client("stepfunctions", region_name=region),
                     dynamodb=boto3.client("dynamodb", region_name=region),
-                    table=_table_name(self.engine.service.resources),
+                    table=callbacks_table_name(self.engine.service.resources),
                     state_machine_arn=self.engine.state_machine_arn,
                     outbox=self.engine.outbox,
                     version_of=self.changes.of,
@@ -303,9 +304,3 @@ def start_problems(schema: dict[str, Any], body: bytes) -> dict[str, Any]:
             others.append(error.message)
     return {"fields": fields, "body": " ".join(others) or None}
 
-
-def _table_name(resources: dict[str, Any]) -> str:
-    for logical_id, resource in resources.items():
-        if resource.get("Type") == "AWS::DynamoDB::Table":
-            return resource["Properties"]["TableName"]
-    raise ValueError("serverless.yml declares no DynamoDB table for the callbacks")

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from local.config import load_service
 from local.front import make_server, serve_in_thread
-from tests.workflow.conftest import free_port
+from local.service import free_port
 
 
 def failing_with(status: int, code: str):

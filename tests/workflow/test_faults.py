@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from tests.workflow.conftest import decide, free_port
+from local.service import decide, eventually, free_port
 
 # value (x + y) -> behaviour
 SERVER_ERROR, SLOW_ONCE, MALFORMED, TWICE, SILENT, ERROR_CALLBACK = 1001, 1002, 1003, 1004, 1005, 1006
@@ -74,7 +74,7 @@ def partner():
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory, partner):
-    from tests.workflow.conftest import LocalService
+    from local.service import LocalService
 
     directory = tmp_path_factory.mktemp("faults")
     service = LocalService(
@@ -115,9 +115,7 @@ def test_a_duplicate_callback_gets_409_and_the_first_wins(faulty, partner):
     name = faulty.start(TWICE - 1, 1)
     links = faulty.approval_links(name)
     # The partner sends its second callback after the first one let the run go on.
-    deadline = time.monotonic() + 10
-    while len(partner.callback_answers.get(TWICE, [])) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: len(partner.callback_answers.get(TWICE, [])) >= 2, 10, "no second callback")
     assert partner.callback_answers[TWICE] == [200, 409]
     decide(links["reject"])
     assert faulty.wait_until_done(name)["error"] == "ApprovalRejected"
