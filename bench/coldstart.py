@@ -22,7 +22,6 @@ References, same interpreter, same runtime directory, same run, interleaved roun
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import secrets
@@ -299,19 +298,13 @@ class Case:
 
 
 def python312() -> str:
-    """The venv's interpreter if it is Python 3.12, else pyenv's 3.12."""
-    candidates = [PYTHON, *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12.*/bin/python3")), reverse=True)]
-    try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=30).stdout.strip()
-        candidates += sorted(glob.glob(f"{root}/versions/3.12.*/bin/python3"), reverse=True)
-    except (OSError, subprocess.SubprocessError):
-        pass
-    for candidate in candidates:
-        run = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 12))"],
-                             capture_output=True, text=True, timeout=30)
-        if run.stdout.strip() == "True":
-            return candidate
-    raise RuntimeError("no Python 3.12 here (Lambda's version): install it, e.g. `pyenv install 3.12`")
+    """Lambda's Python (3.12) on this machine: deploy/lambda_python.py's answer."""
+    from deploy.lambda_python import find
+
+    found = find("3.12", or_venv=True)
+    if found is None:
+        raise RuntimeError("no Python 3.12 here (Lambda's version): install it, e.g. `pyenv install 3.12`")
+    return found
 
 
 def _runtime_directory(python: str, target: Path) -> Path:

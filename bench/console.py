@@ -85,7 +85,7 @@ class ConsolePage(threading.Thread):
 def measure(runs: int, warmup: int) -> dict[str, Any]:
     """p50 start -> email, without and with the console open: `runs` workflows each, in alternating blocks."""
     from bench.latency import Client
-    from tests.workflow.conftest import LocalService
+    from local.service import LocalService
 
     with tempfile.TemporaryDirectory(prefix="bench-console-") as directory:
         service = LocalService(Path(directory) / "outbox", Path(directory) / "local.log")

@@ -21,7 +21,7 @@ BLOCK = 5
 
 def measure(runs: int, warmup: int) -> dict[str, Any]:
     from bench.latency import Client
-    from tests.workflow.conftest import LocalService
+    from local.service import LocalService
 
     with tempfile.TemporaryDirectory(prefix="bench-iam-") as directory:
         base = Path(directory)

@@ -40,7 +40,7 @@ class InProcess:
         from local.config import load_service
         from local.engine import LocalEngine
         from local.front import make_server, serve_in_thread
-        from tests.workflow.conftest import free_port
+        from local.service import free_port
 
         self.requests = requests
         self.outbox = outbox

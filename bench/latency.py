@@ -167,7 +167,7 @@ class Client:
 
 
 def measure(runs: int, warmup: int, concurrent: int, workers: int) -> dict[str, Any]:
-    from tests.workflow.conftest import LocalService
+    from local.service import LocalService
 
     with tempfile.TemporaryDirectory(prefix="bench-local-") as directory:
         base = Path(directory)

@@ -32,6 +32,7 @@ class LocalApp:
             report=report,
             resources=service.resources,
             console=self.console,
+            start_api_errors=service.start_api_errors,
         )
 
     @property

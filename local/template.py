@@ -23,14 +23,13 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from functions.common.approval_policy import POLICY_KEYS
+from deploy.approval_policy import ENVIRONMENT_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_NAME = "cloudformation-template-update-stack.json"
-_INPUTS = ("serverless.yml", "env.json", "package-lock.json", "functions/common/approval_policy.py")
+_INPUTS = ("serverless.yml", "env.json", "package-lock.json", "functions/common/approval_policy.py",
+           "deploy/approval_policy.py")
 _INPUT_FOLDERS = ("statemachines", "schemas", "plugins")
-# What plugins/approval-policy.js reads from the environment for the local stage.
-_ENVIRONMENT_KEYS = (*POLICY_KEYS, "SENDER_EMAIL")
 
 
 class TemplateError(Exception):
@@ -76,7 +75,7 @@ def _key(stage: str, environ: Mapping[str, str], root: Path) -> str:
     for path in files:
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(path.read_bytes() if path.exists() else b"")
-    digest.update(json.dumps({key: environ.get(key) for key in _ENVIRONMENT_KEYS}, sort_keys=True).encode())
+    digest.update(json.dumps({key: environ.get(key) for key in ENVIRONMENT_KEYS}, sort_keys=True).encode())
     return digest.hexdigest()[:20]
 
 
@@ -88,8 +87,8 @@ def _compile(stage: str, environ: Mapping[str, str], root: Path, folder: Path) -
     shutil.rmtree(partial, ignore_errors=True)
     # This process's environment, but the stage's keys exactly as `environ` has them.
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith("AWS_") and key not in _ENVIRONMENT_KEYS and key != "LOCAL_TEMPLATE"}
-    env.update({key: environ[key] for key in _ENVIRONMENT_KEYS if key in environ})
+           if not key.startswith("AWS_") and key not in ENVIRONMENT_KEYS and key != "LOCAL_TEMPLATE"}
+    env.update({key: environ[key] for key in ENVIRONMENT_KEYS if key in environ})
     env.update({"SLS_TELEMETRY_DISABLED": "1", "SLS_NOTIFICATIONS_MODE": "off", "SLS_AWS_REQUEST_MAX_RETRIES": "0"})
     started = time.monotonic()
     run = subprocess.run(

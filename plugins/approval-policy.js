@@ -2,7 +2,7 @@
 
 // ${approvalPolicy:<key>}: the stage's approval policy, checked and ready to deploy.
 // One definition of the policy serves the functions, `make local` and this plugin: it runs
-// functions/common/approval_policy.py on the stage's env.json block. A configuration that
+// deploy/approval_policy.py (the plan of functions/common/approval_policy.py) on the stage's env.json block. A configuration that
 // cannot work stops `serverless package` / `deploy` here, with a message naming the key.
 //
 // The check runs once, when the plugin loads (the Framework has read env.json by then): a refusal
@@ -39,7 +39,7 @@ class ApprovalPolicy {
     if (!this.plans.has(input)) {
       const python = process.env.PYTHON_BIN || 'python3';
       // The local stage is `make local`'s: there, as in local mode, environment variables override env.json.
-      const args = ['-m', 'functions.common.approval_policy', ...(stageName === 'local' ? ['--environment-overrides'] : [])];
+      const args = ['-m', 'deploy.approval_policy', ...(stageName === 'local' ? ['--environment-overrides'] : [])];
       const run = spawnSync(python, args, { cwd: serviceDir, input, encoding: 'utf8' });
       if (run.error) {
         throw new this.serverless.classes.Error(`Could not run ${python} to check the approval policy: ${run.error.message}`);

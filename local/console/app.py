@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 import jsonschema
 
+from functions.common.http import media_type
 from local.console.reader import ConsoleReader
 from local.tables import callbacks_table_name
 
@@ -200,7 +201,7 @@ class Console:
         if origin is not None and origin.removeprefix("http://") not in self.allowed_hosts:
             return False
         # A JSON POST cannot come from another site's form; fetch from another origin needs CORS, never granted.
-        return (headers.get("Content-Type") or "").split(";")[0].strip().lower() == "application/json"
+        return media_type(headers) == "application/json"
 
     def _static(self, answer: Callable[..., None], name: str) -> None:
         entry = _STATIC_FILES.get(name)

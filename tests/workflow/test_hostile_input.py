@@ -1,6 +1,6 @@
 """Malformed and hostile requests on every route, over HTTP against `python -m local`.
 
-DESIGN, "Contract: HTTP API": every error answer carries a message a person understands, and no
+README, "Use" (the HTTP API): every error answer carries a message a person understands, and no
 input of any shape produces a 5xx or a stack trace. Each row of the table below is one request;
 each must answer its exact 4xx quickly, with a readable message (JSON `message`, or the approval
 pages' HTML `<p>`), and without a traceback. After the battery the service still runs a whole

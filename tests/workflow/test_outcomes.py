@@ -1,4 +1,4 @@
-"""DESIGN's outcomes table, one whole execution per row, over HTTP."""
+"""README's outcomes table (Use), one whole execution per row, over HTTP."""
 
 import concurrent.futures
 import json
