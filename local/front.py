@@ -67,7 +67,8 @@ def make_server(
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             pass  # the engine prints the workflow's progress instead
 
-        def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        def answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            """One whole answer; the console (local/console/app.py) answers through it too."""
             self.send_response(status)
             for key, value in headers.items():
                 if key.lower() not in ("content-length", "connection"):
@@ -78,7 +79,7 @@ def make_server(
                 self.wfile.write(body)
 
         def _json(self, status: int, message: str) -> None:
-            self._answer(status, {"Content-Type": "application/json"}, json.dumps({"message": message}).encode())
+            self.answer(status, {"Content-Type": "application/json"}, json.dumps({"message": message}).encode())
 
         def _dispatch(self) -> None:
             url = urlsplit(self.path)
@@ -119,7 +120,7 @@ def make_server(
                 except Exception as error:  # noqa: BLE001 - API Gateway answers a failed Lambda with 502
                     report(f"  {route.spec.function} failed: {type(error).__name__}: {error}")
                     return self._json(502, "Internal server error")
-                return self._answer(*response_parts(result))
+                return self.answer(*response_parts(result))
             self._gateway(404, "MISSING_AUTHENTICATION_TOKEN", httpMethod=self.command, path=path)
 
         def _start(self, route: Route, body: bytes) -> None:
@@ -137,7 +138,7 @@ def make_server(
             except Exception as error:  # noqa: BLE001 - answered as the deployed integration responses do
                 report(f"  StartExecution failed: {type(error).__name__}: {error}")
                 return self._start_failed(error)
-            self._answer(200, {"Content-Type": "application/json"}, json.dumps(answer).encode())
+            self.answer(200, {"Content-Type": "application/json"}, json.dumps(answer).encode())
 
         def _start_failed(self, error: Exception) -> None:
             # As the deployed integration answers (serverless.yml custom.startApiErrors): Step
@@ -149,7 +150,7 @@ def make_server(
             reason = {"__type": details["Code"], "message": details.get("Message", "")} if details else {
                 "message": str(error)}
             body = json.dumps({"message": message, "reason": reason}).encode()
-            self._answer(502 if refused else 503, {"Content-Type": "application/json"}, body)
+            self.answer(502 if refused else 503, {"Content-Type": "application/json"}, body)
 
         def _bad_request_body(self, reasons: str) -> None:
             self._gateway(400, "BAD_REQUEST_BODY", **{"error.validationErrorString": reasons})
@@ -159,7 +160,7 @@ def make_server(
             body = gateway_response(resources or {}, response_type, **context)
             if body is None:
                 return self._json(status, HTTPStatus(status).phrase)
-            self._answer(status, {"Content-Type": "application/json"}, body)
+            self.answer(status, {"Content-Type": "application/json"}, body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
 

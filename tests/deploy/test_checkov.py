@@ -1,9 +1,9 @@
 """checkov on the compiled template: every check passes except those skipped, with reasons, in .checkov.yaml."""
 
 import subprocess
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.deploy.conftest import ROOT, TEMPLATE
+
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
