@@ -117,6 +117,7 @@ class StandIn:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.items = store_items()
         self._lock = threading.Lock()
         stand_in = self
 
@@ -133,7 +134,7 @@ class StandIn:
                     prefix, _, operation = target.partition(".")
                     service = {"DynamoDB_20120810": "dynamodb", "AWSStepFunctions": "states"}.get(prefix, prefix)
                     stand_in._record(f"{service}.{operation}")
-                    reply = json.dumps(_json_reply(operation, json.loads(body or b"{}"))).encode()
+                    reply = json.dumps(_json_reply(stand_in.items, operation, json.loads(body or b"{}"))).encode()
                     return self._send(200, "application/x-amz-json-1.0", reply)
                 form = parse_qs(body.decode("utf-8", "replace"))
                 if "Action" in form:
@@ -173,57 +174,45 @@ class StandIn:
         return calls
 
 
-def _item(callback_id: str, kind: str, status: str = "PENDING", with_token: bool = True) -> dict[str, Any]:
-    now = int(time.time())
-    item = {
-        "id": {"S": callback_id},
-        "kind": {"S": kind},
-        "status": {"S": status},
-        "execution": {"S": "bench-execution"},
-        "createdAt": {"N": str(now)},
-        "expiresAt": {"N": str(now + 600)},
-        "context": {"M": {"x": {"N": "3"}, "y": {"N": "4"}, "sum": {"N": "7"}, "doubled": {"N": "14"},
-                          "approver": {"S": "approver@example.com"}}},
-    }
-    if with_token:
-        item["taskToken"] = {"S": "bench-task-token"}
-    return item
-
-
-def _ballot_item(ballot_id: str) -> dict[str, Any]:
-    now = int(time.time())
-    return {"id": {"S": ballot_id}, "kind": {"S": "ballot"}, "request": {"S": "approval#bench-execution"},
-            "approver": {"S": "approver@example.com"}, "role": {"S": "approver"}, "execution": {"S": "bench-execution"},
-            "createdAt": {"N": str(now)}, "expiresAt": {"N": str(now + 600)}}
-
-
-def _request_item(request_id: str) -> dict[str, Any]:
-    """An open approval request, as functions.common.callbacks stores it (without its token)."""
-    from boto3.dynamodb.types import TypeSerializer
+def store_items() -> dict[str, dict[str, Any]]:
+    """The callbacks table's items as the store itself writes them (on moto, once): an approval
+    request, its ballot and a calculation callback, by kind, in DynamoDB's wire encoding."""
+    import boto3
+    from moto import mock_aws
 
     from functions.common.approval_policy import ApprovalPolicy
+    from functions.common.callbacks import CALCULATION, ApprovalStore
+    from local.config import load_service
+    from local.tables import callbacks_table_name, create_tables
 
-    now = time.time()
-    item = {
-        "id": request_id, "kind": "approval", "status": "PENDING", "execution": "bench-execution",
-        "createdAt": int(now), "expiresAt": int(now) + 600, "startedAtMs": int(now * 1000),
-        "deadlineMs": int(now * 1000) + 600_000, "context": {"x": 3, "y": 4, "sum": 7, "doubled": 14},
-        "policy": ApprovalPolicy.from_config({"RECIPIENT_EMAIL": "approver@example.com"}).environment(),
-        "required": 1, "rejectionLimit": 1, "approvals": 0, "rejections": 0, "votes": {},
-        "ballots": {"approver@example.com": "b" * 32}, "remindersSent": 0,
-    }
-    return {key: TypeSerializer().serialize(value) for key, value in item.items()}
+    resources = load_service(stage="local").resources
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(resources, client)
+        table = callbacks_table_name(resources)
+        store = ApprovalStore(table, client)
+        numbers = {"x": 3, "y": 4, "sum": 7, "doubled": 14}
+        store.create_approval(task_token="bench-task-token", execution="bench-execution", started_at=time.time(),
+                              policy=ApprovalPolicy.from_config({"RECIPIENT_EMAIL": "approver@example.com"}),
+                              context=numbers)
+        store.register(kind=CALCULATION, task_token="bench-task-token", execution="bench-execution",
+                       ttl_seconds=600, context=numbers)
+        return {item["kind"]["S"]: item for item in client.scan(TableName=table)["Items"]}
 
 
-def _json_reply(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+def _json_reply(items: dict[str, dict[str, Any]], operation: str, request: dict[str, Any]) -> dict[str, Any]:
     key = (request.get("Key") or {}).get("id", {}).get("S", "x" * 32)
     values = request.get("ExpressionAttributeValues") or {}
     if operation == "GetItem":  # an approval request by its execution, or the ballot a link names
-        return {"Item": _request_item(key) if key.startswith("approval#") else _ballot_item(key)}
+        item = {**(items["approval"] if key.startswith("approval#") else items["ballot"]), "id": {"S": key}}
+        if "ProjectionExpression" in request:  # the readers' projection never includes the token
+            item.pop("taskToken", None)
+        return {"Item": item}
     if operation == "UpdateItem":
         if request.get("ReturnValues") == "ALL_NEW":
-            kind = values.get(":kind", {}).get("S", "approval")
-            return {"Attributes": _item(key, kind, values.get(":status", {}).get("S", "SUCCEEDED"))}
+            item = items.get(values.get(":kind", {}).get("S", "approval"), items["approval"])
+            status = values.get(":status", {"S": "SUCCEEDED"})
+            return {"Attributes": {**item, "id": {"S": key}, "status": status}}
         return {}
     if operation == "DescribeExecution":
         arn = request.get("executionArn", "")
