@@ -1,23 +1,12 @@
 """Cold start per handler, as Lambda pays it.
 
-Each function's zip from `serverless package` is unzipped into a directory of its own, made
-read-only, and imported by Python 3.12 (Lambda's version) with PYTHONDONTWRITEBYTECODE=1 and a
-Lambda-like environment (LAMBDA_TASK_ROOT, _X_AMZN_TRACE_ID, AWS_LAMBDA_*, the function's own
-variables): `python3.12 -S`, sys.path = [the unzipped zip, a runtime directory, the standard
-library]. The runtime directory holds what the Lambda runtime provides besides the standard
-library (boto3, botocore, s3transfer, jmespath, dateutil, six, urllib3; the venv's versions) with
-bytecode compiled by the same interpreter, as the runtime ships them.
-
-A fresh interpreter per run times itself (time.perf_counter, interpreter start-up excluded): the
-import of the handler module, then one real-shaped first event. AWS calls go through boto3 to a
-local stand-in for the AWS endpoints (AWS_ENDPOINT_URL) answering DynamoDB, Step Functions and
-SES with canned, well-formed replies; the handlers' own HTTP calls go to the same stand-in. The
-stand-in records what each child called: that decides whether a handler "makes AWS calls".
-
-References, same interpreter, same runtime directory, same run, interleaved round by round:
-- `import boto3`;
-- per AWS-calling handler, its floor: `import boto3`, the clients the handler created, and the
-  same calls it made (as the stand-in recorded them), with minimal parameters.
+Each function's zip from `serverless package` is unzipped read-only and imported by Python 3.12
+(`python3.12 -S`, PYTHONDONTWRITEBYTECODE=1, a Lambda-like environment, sys.path = [the zip, a
+runtime directory with boto3 and what the Lambda runtime brings, compiled by that interpreter]).
+A fresh interpreter per run times the import, then one real-shaped first event. AWS and HTTP calls
+go to a local stand-in (AWS_ENDPOINT_URL) serving the items the callback store itself writes; it
+records each child's calls. References in the same interleaved rounds: `import boto3`, and per
+AWS-calling handler its floor (`import boto3`, the same clients and calls, nothing else).
 """
 
 from __future__ import annotations
@@ -105,7 +94,6 @@ else:
             _answer["status"] = "raised " + type(_error).__name__
         _answer["total"] = _answer["import"] + time.perf_counter() - _t2
 import json
-_answer["boto3_loaded"] = "boto3" in sys.modules
 sys.stdout.write("\nBENCH_RESULT " + json.dumps(_answer) + "\n")
 '''
 
@@ -417,28 +405,6 @@ def _run_child(python: str, case: Case, runtime: Path) -> dict[str, Any]:
     raise RuntimeError(f"cold-start child for {case.name} failed (exit {run.returncode}):\n{run.stderr[-2000:]}")
 
 
-def import_profile(python: str, case: Case, runtime: Path, top: int = 12) -> dict[str, Any]:
-    """`python3.12 -X importtime` of the handler from its zip, once: the heaviest imports."""
-    code = f"import sys; sys.path[:0] = [{case.task_root!r}, {str(runtime)!r}]; import {case.module}"
-    run = subprocess.run([python, "-S", "-X", "importtime", "-c", code], cwd=case.task_root, env=case.env,
-                         capture_output=True, text=True, timeout=120)
-    entries = []  # (depth, self_us, cumulative_us, name), in the order Python reports them (children first)
-    for line in run.stderr.splitlines():
-        if not line.startswith("import time:") or "cumulative" in line:
-            continue
-        self_us, cumulative_us, name = line.split(":", 1)[1].split("|", 2)
-        name = name[1:]  # one space after the bar, then two per nesting level
-        entries.append(((len(name) - len(name.lstrip(" "))) // 2, int(self_us), int(cumulative_us), name.strip()))
-    heaviest = sorted((entry for entry in entries if 1 <= entry[0] <= 3), key=lambda entry: -entry[2])[:top]
-    return {
-        "module": case.module,
-        "name": case.name,
-        "total_us": next((entry[2] for entry in entries if entry[0] == 0 and entry[3] == case.module), 0),
-        "modules": len(entries),
-        "heaviest": [{"depth": d, "self_us": s, "cumulative_us": c, "name": n} for d, s, c, n in heaviest],
-    }
-
-
 def measure(runs: int, build: Path) -> dict[str, Any]:
     """Interleaved: each round runs every case once, so slow phases of the machine hit all of them."""
     python = python312()
@@ -467,8 +433,6 @@ def measure(runs: int, build: Path) -> dict[str, Any]:
             samples[case.name].append(_run_child(python, case, runtime))
         written = {name: _files(Path(case.task_root)) - files_before[name]
                    for case in all_cases for name in [case.name] if case.mode == "handler"}
-        profiles = [import_profile(python, case, runtime) for case in all_cases
-                    if case.name in ("validate", "double", "callbacks")]
         version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
                                  capture_output=True, text=True, timeout=30).stdout.strip()
     rows = []
@@ -478,20 +442,15 @@ def measure(runs: int, build: Path) -> dict[str, Any]:
         floor_runs = samples.get(floor.name, []) if floor else []
         rows.append({
             "name": case.name,
-            "module": case.module,
             "kind": case.mode,
             "event": case.event_note,
             "import_s": median([run["import"] for run in runs_of]),
             "total_s": median([run["total"] for run in runs_of]),
-            "import_all_s": [run["import"] for run in runs_of],
-            "total_all_s": [run["total"] for run in runs_of],
             "status": sorted({str(run.get("status", "")) for run in runs_of}),
-            "boto3_loaded": runs_of[0].get("boto3_loaded"),
             "calls": calls.get(case.name, []),
             "aws_calls": floor.calls if floor else [],
             "floor_s": median([run["total"] for run in floor_runs]) if floor_runs else None,
             "floor_clients_s": median([run["clients"] for run in floor_runs]) if floor_runs else None,
-            "floor_runs": len(floor_runs),
             "files_written": written.get(case.name, 0),
         })
-    return {"runs": runs, "python": python, "python_version": version, "rows": rows, "import_profiles": profiles}
+    return {"runs": runs, "python": python, "python_version": version, "rows": rows}

@@ -1,7 +1,7 @@
 """Local engine speed, seen from outside as a user sees it: `python -m local` in its own process.
 
-The server is the tests' LocalService (tests/workflow/conftest.py): `python -m local` on a free
-port with its own outbox. This process is only the client:
+The server is local/service.py's LocalService: `python -m local` on a free port with its own
+outbox. This process is only the client:
 
 - start -> email: POST /start (a new connection, as curl makes) until a new .eml file is in the
   outbox (the directory is listed every 2 ms);
@@ -14,6 +14,7 @@ what the local front costs such a client.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -23,8 +24,10 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
-from bench.common import say
+from bench.common import measured, median, ms, percentile, ratio, say, table
 
+TARGET = 1.10  # p50 of a variant / p50 of the reference (console open / closed, IAM check on / off)
+BLOCK = 5  # short alternating blocks: the shared machine's load drifts during the run
 POLL_EMAIL_SECONDS = 0.002
 POLL_STATUS_SECONDS = 0.005
 _APPROVE = re.compile(r"(https?://\S+/approve)\?id=([A-Za-z0-9_-]+)")
@@ -198,3 +201,37 @@ def measure(runs: int, warmup: int, concurrent: int, workers: int) -> dict[str, 
         "concurrent": many,
         "exit_code": exit_code,
     }
+
+
+def alternate(clients: dict[str, Client], runs: int, warmup: int, during: Any = None) -> dict[str, list[float]]:
+    """start -> email for each variant (the first is the reference), `runs` each after `warmup`, in
+    alternating blocks of BLOCK; `during(key)`, a context manager, wraps each block."""
+    import contextlib
+
+    for client in set(clients.values()):
+        for _ in range(warmup):
+            client.one_workflow()
+    samples: dict[str, list[float]] = {key: [] for key in clients}
+    while min(len(values) for values in samples.values()) < runs:
+        for key, client in clients.items():
+            with during(key) if during else contextlib.nullcontext():
+                for _ in range(min(BLOCK, runs - len(samples[key]))):
+                    samples[key].append(client.one_workflow()["start_to_email"])
+    return samples
+
+
+def comparison(add: Any, results: Any, verdicts: Any, title: str, target: str, intro: str, labels: dict[str, str],
+               extra: tuple[str, dict[str, float]] | None = None) -> None:
+    """A report section for `alternate`'s results: p50, p95 and the ratio of each variant to the first."""
+    if not measured(add, title, results, verdicts, target):
+        return
+    reference, variant = list(labels)
+    overhead = median(results[variant]) / median(results[reference]) if results[reference] else math.nan
+    mark = verdicts.add(target, ratio(overhead), f"<= {TARGET:.2f}x", None if math.isnan(overhead) else overhead <= TARGET)
+    add(intro.format(runs=results["runs"]) + f" Alternating blocks of {BLOCK}.")
+    add("")
+    rows = [(labels[key], ms(median(results[key])), ms(percentile(results[key], 95)),
+             *([ms(extra[1].get(key, math.nan))] if extra else []),
+             "–" if key == reference else ratio(overhead), "" if key == reference else f"<= {TARGET:.2f}x",
+             "" if key == reference else mark) for key in labels]
+    table(add, ["start → email", "p50", "p95", *([extra[0]] if extra else []), "ratio (p50)", "target", "verdict"], rows)

@@ -135,13 +135,6 @@ def _cold_start(add: Any, section: Any, verdicts: Verdicts) -> None:
           lines)
     add(f"Files written into the read-only function directories during all runs: {written}.")
     add("")
-    for profile in section.get("import_profiles", []):
-        add(f"What `import {profile['module']}` loads (`-X importtime`, one run, depth 1-3): {profile['modules']} "
-            f"modules, {profile['total_us'] / 1000:.0f} ms in all.")
-        add("")
-        table(add, ["module", "depth", "cumulative", "self"],
-              [(f"`{e['name']}`", e["depth"], f"{e['cumulative_us'] / 1000:.1f} ms", f"{e['self_us'] / 1000:.1f} ms")
-               for e in profile["heaviest"]])
 
 
 def _package(add: Any, section: Any, verdicts: Verdicts) -> None:
