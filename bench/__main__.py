@@ -55,26 +55,27 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, Any] = {"started": time.time()}
     begun = time.perf_counter()
-    _phase(results, "machine", "machine", machine.describe)
-
-    if not args.skip_package:
-        _phase(results, "package", "2. deployment artifact (serverless package)", package.build)
-    _phase(results, "cold_start", f"1. cold start per handler, from its zip ({args.cold_runs} rounds)",
-           lambda: coldstart.measure(args.cold_runs, package.BUILD))
-    _phase(results, "inproc", "3. cost per execution (in-process engine)",
-           lambda: run_json_module("bench.inproc", timeout=600))
-    _phase(results, "reminders", "3. cost per execution with reminders (approved after the second reminder)",
-           lambda: run_json_module("bench.inproc", ["--reminders", "2"], timeout=300))
-    _phase(results, "latency", f"4. local engine speed ({args.runs} runs, {args.concurrent} concurrent)",
-           lambda: latency.measure(args.runs, args.warmup, args.concurrent, args.workers))
-    _phase(results, "console", f"4. local console open vs closed ({args.runs} + {args.runs} runs)",
-           lambda: console.measure(args.runs, args.warmup))
-    _phase(results, "iam", f"4. local IAM check on vs off ({args.runs} + {args.runs} runs), warm ready time",
-           lambda: iam.measure(args.runs, args.warmup))
-    _phase(results, "bare", "4. reference: bare moto",
-           lambda: run_json_module("bench.bare", ["--runs", str(args.runs), "--warmup", str(args.warmup),
-                                                  "--concurrent", str(args.concurrent), "--workers", str(args.workers)],
-                                   timeout=600))
+    bare = ["--runs", str(args.runs), "--warmup", str(args.warmup), "--concurrent", str(args.concurrent),
+            "--workers", str(args.workers)]
+    phases = [
+        ("machine", "machine", machine.describe),
+        ("package", "2. deployment artifact (serverless package)", None if args.skip_package else package.build),
+        ("cold_start", f"1. cold start per handler, from its zip ({args.cold_runs} rounds)",
+         lambda: coldstart.measure(args.cold_runs, package.BUILD)),
+        ("inproc", "3. cost per execution (in-process engine)", lambda: run_json_module("bench.inproc", timeout=600)),
+        ("reminders", "3. cost per execution with reminders (approved after the second reminder)",
+         lambda: run_json_module("bench.inproc", ["--reminders", "2"], timeout=300)),
+        ("latency", f"4. local engine speed ({args.runs} runs, {args.concurrent} concurrent)",
+         lambda: latency.measure(args.runs, args.warmup, args.concurrent, args.workers)),
+        ("console", f"4. local console open vs closed ({args.runs} + {args.runs} runs)",
+         lambda: console.measure(args.runs, args.warmup)),
+        ("iam", f"4. local IAM check on vs off ({args.runs} + {args.runs} runs), warm ready time",
+         lambda: iam.measure(args.runs, args.warmup)),
+        ("bare", "4. reference: bare moto", lambda: run_json_module("bench.bare", bare, timeout=600)),
+    ]
+    for key, title, action in phases:
+        if action is not None:
+            _phase(results, key, title, action)
     results["load_at_end"] = os.getloadavg()
     results["elapsed"] = time.perf_counter() - begun
 

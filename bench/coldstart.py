@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from bench.common import PYTHON, median, say
+from bench.common import median, say
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from bench.latency import TARGET, alternate, comparison
+from bench.latency import alternate, comparison
 
 
 class ConsolePage(threading.Thread):

@@ -169,11 +169,6 @@ def _package(add: Any, section: Any, verdicts: Verdicts) -> None:
     table(add, ["top-level package", "uncompressed", "compressed", "files"],
           [(f"`{e['name']}`", f"{e['uncompressed']:,}", f"{e['compressed']:,}", e["files"])
            for e in section["largest_packages"]])
-    if section.get("largest_inside_top"):
-        add(f"Inside `{section['largest_packages'][0]['name']}/`:")
-        add("")
-        table(add, ["sub-package", "uncompressed"],
-              [(f"`{e['name']}/`", f"{e['uncompressed']:,}") for e in section["largest_inside_top"]])
 
 
 def _cost(add: Any, section: Any, verdicts: Verdicts, reminded: Any = None) -> None:

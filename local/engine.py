@@ -270,6 +270,8 @@ def _lambda_environment(name: str, region: str, memory: int) -> dict[str, str]:
         # The console shows the flow, so handler logs default to warnings.
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
+        # Locally, how long a handler's HTTP request may take (default 5 s): the tests shorten it.
+        **{key: os.environ[key] for key in ("HTTP_TIMEOUT_SECONDS",) if key in os.environ},
     }
 
 

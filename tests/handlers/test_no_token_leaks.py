@@ -7,12 +7,10 @@ import json
 import logging
 import threading
 
-import boto3
 import requests
 
 from local.console.redact import REDACTED
 from local.service import eventually
-from tests.support import CALLBACKS_TABLE as TABLE
 
 
 class ConsoleReader(threading.Thread):

@@ -40,7 +40,7 @@ class Partner:
                 if value == SERVER_ERROR:
                     return self._answer(503)
                 if value == SLOW_ONCE and attempt == 1:
-                    time.sleep(6)  # longer than the caller's 5 s HTTP timeout
+                    time.sleep(2)  # a partner slower than the caller's HTTP timeout (1 s below)
                 self._answer(202)
                 if value == SILENT:
                     return
@@ -80,7 +80,7 @@ def faulty(tmp_path_factory, partner):
     service = LocalService(
         directory / "outbox", directory / "local.log",
         DOUBLING_API_URL=f"http://127.0.0.1:{partner.port}/double",
-        CALCULATION_TIMEOUT_SECONDS="2", RETRY_INTERVAL_SECONDS="1",
+        CALCULATION_TIMEOUT_SECONDS="2", RETRY_INTERVAL_SECONDS="1", HTTP_TIMEOUT_SECONDS="1",
     )
     yield service
     assert service.stop() == 0
