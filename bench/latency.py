@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import measured, median, ms, percentile, ratio, say, table
+from local.service import eventually
 
 TARGET = 1.10  # p50 of a variant / p50 of the reference (console open / closed, IAM check on / off)
 BLOCK = 5  # short alternating blocks: the shared machine's load drifts during the run
@@ -34,21 +35,15 @@ _APPROVE = re.compile(r"(https?://\S+/approve)\?id=([A-Za-z0-9_-]+)")
 _WORKFLOW = re.compile(r"workflow:\s*(\S+)")
 
 
-def _read_email(path: Path, timeout: float = 10) -> tuple[str, str, str]:
-    """(execution name, approve URL, id), retried while the file is still being written."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            message = message_from_bytes(path.read_bytes(), policy=policy.default)
-            text = message.get_body(preferencelist=("plain",)).get_content()
-            link, workflow = _APPROVE.search(text), _WORKFLOW.search(text)
-            if link and workflow:
-                return workflow.group(1), link.group(1), link.group(2)
-        except (OSError, AttributeError):
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no approve link in {path}")
-        time.sleep(0.002)
+def _read_email(path: Path) -> tuple[str, str, str]:
+    """(execution name, approve URL, id)."""
+    from local.service import text_of
+
+    text = text_of(message_from_bytes(path.read_bytes(), policy=policy.default))  # written whole, by a rename
+    link, workflow = _APPROVE.search(text), _WORKFLOW.search(text)
+    if not (link and workflow):
+        raise RuntimeError(f"no approve link in {path}")
+    return workflow.group(1), link.group(1), link.group(2)
 
 
 def _emails(outbox: Path) -> set[str]:
@@ -85,11 +80,7 @@ class Client:
         started = time.perf_counter()
         name = self.start()
         answered = time.perf_counter()
-        while True:
-            new = _emails(self.service.outbox) - seen
-            if new:
-                break
-            time.sleep(POLL_EMAIL_SECONDS)
+        new = eventually(lambda: _emails(self.service.outbox) - seen, 60, "no email", interval=POLL_EMAIL_SECONDS)
         emailed = time.perf_counter()
         workflow, url, callback_id = _read_email(self.service.outbox / sorted(new)[0])
         if workflow != name:
@@ -99,8 +90,7 @@ class Client:
         if code != 200:
             raise RuntimeError(f"approve answered {code}")
         approved = time.perf_counter()
-        while (status := self.status(name)) == "RUNNING":
-            time.sleep(POLL_STATUS_SECONDS)
+        status = eventually(lambda: (s := self.status(name)) != "RUNNING" and s, 60, name, interval=POLL_STATUS_SECONDS)
         done = time.perf_counter()
         if status != "SUCCEEDED":
             raise RuntimeError(f"execution {name} ended {status}")
