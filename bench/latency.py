@@ -80,7 +80,7 @@ class Client:
         started = time.perf_counter()
         name = self.start()
         answered = time.perf_counter()
-        new = eventually(lambda: _emails(self.service.outbox) - seen, 60, "no email", interval=POLL_EMAIL_SECONDS)
+        new = eventually(lambda: (_emails(self.service.outbox) - seen) or None, 60, "no email", interval=POLL_EMAIL_SECONDS)
         emailed = time.perf_counter()
         workflow, url, callback_id = _read_email(self.service.outbox / sorted(new)[0])
         if workflow != name:

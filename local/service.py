@@ -37,7 +37,8 @@ def free_port() -> int:
 
 
 def eventually(probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.05) -> T:
-    """Call `probe` until it returns something other than None (or False), at most `timeout` seconds."""
+    """Call `probe` until it returns something other than None or False (0 and "" count as found),
+    at most `timeout` seconds; returns that."""
     deadline = time.monotonic() + timeout
     while True:
         found = probe()

@@ -72,7 +72,7 @@ def shoot(page, name: str, viewport: dict) -> None:
 
 def until(page, expression: str, timeout: float = 30) -> None:
     """Poll a JavaScript expression (wait_for_function would need 'unsafe-eval', which the page's CSP refuses)."""
-    eventually(lambda: page.evaluate(expression), timeout, f"still false: {expression}")
+    eventually(lambda: bool(page.evaluate(expression)), timeout, f"still false: {expression}")
 
 
 def node(page, mark: str, state: str):
