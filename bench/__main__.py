@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from bench.common import FAKE_AWS, ROOT, median, run_json_module, say
+from bench.common import FAKE_AWS, POWERTOOLS_ENV, ROOT, median, run_json_module, say
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     # No real account anywhere below: the children inherit fake credentials, never a real AWS_* variable.
     for key in [key for key in os.environ if key.startswith("AWS_")]:
         del os.environ[key]
-    os.environ.update(FAKE_AWS)
+    # POWERTOOLS_ENV too: under 100 concurrent workflows a handler thread of `python -m local` can miss
+    # its own environment and fall back to the process's (Powertools then needs a metrics namespace).
+    os.environ.update({**FAKE_AWS, **POWERTOOLS_ENV})
     sys.path.insert(0, str(ROOT))
 
     from bench import coldstart, console, iam, latency, machine, package, report

@@ -42,7 +42,7 @@ def _read_email(path: Path) -> tuple[str, str, str]:
     text = text_of(message_from_bytes(path.read_bytes(), policy=policy.default))  # written whole, by a rename
     link, workflow = _APPROVE.search(text), _WORKFLOW.search(text)
     if not (link and workflow):
-        raise RuntimeError(f"no approve link in {path}")
+        raise RuntimeError(f"no approve link in {path}: {text[:300]!r}")
     return workflow.group(1), link.group(1), link.group(2)
 
 
@@ -80,9 +80,12 @@ class Client:
         started = time.perf_counter()
         name = self.start()
         answered = time.perf_counter()
-        new = eventually(lambda: (_emails(self.service.outbox) - seen) or None, 60, "no email", interval=POLL_EMAIL_SECONDS)
+        # Its first email (the approval request; the outbox names each email's execution): an earlier
+        # workflow's outcome notice may arrive meanwhile.
+        new = eventually(lambda: sorted(f for f in _emails(self.service.outbox) - seen if name in f) or None, 60,
+                         "no email", interval=POLL_EMAIL_SECONDS)
         emailed = time.perf_counter()
-        workflow, url, callback_id = _read_email(self.service.outbox / sorted(new)[0])
+        workflow, url, callback_id = _read_email(self.service.outbox / new[0])
         if workflow != name:
             raise RuntimeError(f"email for {workflow}, expected {name}")
         approving = time.perf_counter()
@@ -121,7 +124,8 @@ class Client:
         with ThreadPoolExecutor(workers) as pool:
             names = list(pool.map(lambda _: self.start(), range(count)))
             all_started = time.perf_counter()
-            while len(new := _emails(self.service.outbox) - seen) < count and time.monotonic() < deadline:
+            ours = lambda: {f for f in _emails(self.service.outbox) - seen if any(name in f for name in names)}  # noqa: E731
+            while len(new := ours()) < count and time.monotonic() < deadline:
                 time.sleep(0.01)
             all_emailed = time.perf_counter()
             links = {}
