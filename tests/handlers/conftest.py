@@ -48,12 +48,12 @@ class Harness:
             input=json.dumps(document))
         return answer["executionArn"]
 
-    def wait(self, arn: str, timeout: float = 30) -> dict:
+    def wait(self, arn: str, timeout: float = 30, interval: float = 0.05) -> dict:
         def finished() -> dict | None:
             execution = self.sfn.describe_execution(executionArn=arn)
             return execution if execution["status"] != "RUNNING" else None
 
-        return eventually(finished, timeout, f"{arn} still RUNNING")
+        return eventually(finished, timeout, f"{arn} still RUNNING", interval=interval)
 
     def approval_id(self, arn: str, timeout: float = 30) -> str:
         name = arn.rsplit(":", 1)[1]
