@@ -1,9 +1,9 @@
 # Everything installs from nothing: a Python venv with pinned packages, the pinned npm toolchain,
 # and (for the browser test) Debian's chromium.
 SHELL := /bin/bash
-# Lambda runs Python 3.12: where pyenv has it, the venv uses it too (the same interpreter, the same
-# bytecode as the runtime); elsewhere python3.
-PYTHON ?= $(or $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin/python3))),python3)
+# Lambda runs Python 3.12: where this machine has it (deploy/lambda_python.py finds it), the venv uses
+# it too (the same interpreter, the same bytecode as the runtime); elsewhere python3.
+PYTHON ?= $(or $(shell python3 deploy/lambda_python.py 3.12 2>/dev/null),python3)
 PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 VENV := .venv
 # The stamp names the interpreter's version: another version rebuilds the venv from nothing.
@@ -14,7 +14,7 @@ REGION ?= us-east-1
 export SLS_TELEMETRY_DISABLED := 1
 export SLS_NOTIFICATIONS_MODE := off
 
-.PHONY: help install local test test-fast package preflight preflight-remove deploy remove bench clean
+.PHONY: help install local test package preflight preflight-remove deploy remove bench clean
 
 help:
 	@echo "make local    run the whole workflow on this machine (no AWS account needed)"

@@ -11,12 +11,11 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from bench.common import FAKE_AWS, ROOT, median, run_json_module, say
+from bench.common import FAKE_AWS, POWERTOOLS_ENV, ROOT, median, run_json_module, say
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
     parser.add_argument("--skip-package", action="store_true",
                         help="do not run `serverless package` (the cold start uses the zips already in .serverless/)")
     parser.add_argument("--quick", action="store_true", help="few repetitions: a smoke run, not figures to quote")
@@ -25,12 +24,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="workflows before the measured ones")
     parser.add_argument("--concurrent", type=int, default=100, help="workflows run at once")
     parser.add_argument("--workers", type=int, default=16, help="client threads for the concurrent run")
-    parser.add_argument("--profile-runs", type=int, default=10, help="profiled start -> email runs")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args(argv)
     if args.quick:
-        args.cold_runs, args.runs, args.concurrent, args.profile_runs = 3, 10, 20, 3
+        args.cold_runs, args.runs, args.concurrent = 3, 10, 20
     return args
 
 
@@ -50,35 +48,36 @@ def main(argv: list[str] | None = None) -> int:
     # No real account anywhere below: the children inherit fake credentials, never a real AWS_* variable.
     for key in [key for key in os.environ if key.startswith("AWS_")]:
         del os.environ[key]
-    os.environ.update(FAKE_AWS)
+    # POWERTOOLS_ENV too: under 100 concurrent workflows a handler thread of `python -m local` can miss
+    # its own environment and fall back to the process's (Powertools then needs a metrics namespace).
+    os.environ.update({**FAKE_AWS, **POWERTOOLS_ENV})
     sys.path.insert(0, str(ROOT))
 
-    from bench import coldstart, console, iam, latency, machine, package, report, suite
+    from bench import coldstart, console, iam, latency, machine, package, report
 
     results: dict[str, Any] = {"started": time.time()}
     begun = time.perf_counter()
-    _phase(results, "machine", "machine", machine.describe)
-
-    if not args.skip_package:
-        _phase(results, "package", "2. deployment artifact (serverless package)", package.build)
-    _phase(results, "cold_start", f"1. cold start per handler, from its zip ({args.cold_runs} rounds)",
-           lambda: coldstart.measure(args.cold_runs, package.BUILD))
-    _phase(results, "inproc", "3. cost per execution + profile (in-process engine)",
-           lambda: run_json_module("bench.inproc", ["--profile-runs", str(args.profile_runs)], timeout=600))
-    _phase(results, "reminders", "3. cost per execution with reminders (approved after the second reminder)",
-           lambda: run_json_module("bench.inproc", ["--reminders", "2"], timeout=300))
-    _phase(results, "latency", f"4. local engine speed ({args.runs} runs, {args.concurrent} concurrent)",
-           lambda: latency.measure(args.runs, args.warmup, args.concurrent, args.workers))
-    _phase(results, "console", f"4. local console open vs closed ({args.runs} + {args.runs} runs)",
-           lambda: console.measure(args.runs, args.warmup))
-    _phase(results, "iam", f"4. local IAM check on vs off ({args.runs} + {args.runs} runs), warm ready time",
-           lambda: iam.measure(args.runs, args.warmup))
-    _phase(results, "bare", "4. reference: bare moto",
-           lambda: run_json_module("bench.bare", ["--runs", str(args.runs), "--warmup", str(args.warmup),
-                                                  "--concurrent", str(args.concurrent), "--workers", str(args.workers)],
-                                   timeout=600))
-    if not args.skip_tests:
-        _phase(results, "suite", "5. test suite", suite.run)
+    bare = ["--runs", str(args.runs), "--warmup", str(args.warmup), "--concurrent", str(args.concurrent),
+            "--workers", str(args.workers)]
+    phases = [
+        ("machine", "machine", machine.describe),
+        ("package", "2. deployment artifact (serverless package)", None if args.skip_package else package.build),
+        ("cold_start", f"1. cold start per handler, from its zip ({args.cold_runs} rounds)",
+         lambda: coldstart.measure(args.cold_runs, package.BUILD)),
+        ("inproc", "3. cost per execution (in-process engine)", lambda: run_json_module("bench.inproc", timeout=600)),
+        ("reminders", "3. cost per execution with reminders (approved after the second reminder)",
+         lambda: run_json_module("bench.inproc", ["--reminders", "2"], timeout=300)),
+        ("latency", f"4. local engine speed ({args.runs} runs, {args.concurrent} concurrent)",
+         lambda: latency.measure(args.runs, args.warmup, args.concurrent, args.workers)),
+        ("console", f"4. local console open vs closed ({args.runs} + {args.runs} runs)",
+         lambda: console.measure(args.runs, args.warmup)),
+        ("iam", f"4. local IAM check on vs off ({args.runs} + {args.runs} runs), warm ready time",
+         lambda: iam.measure(args.runs, args.warmup)),
+        ("bare", "4. reference: bare moto", lambda: run_json_module("bench.bare", bare, timeout=600)),
+    ]
+    for key, title, action in phases:
+        if action is not None:
+            _phase(results, key, title, action)
     results["load_at_end"] = os.getloadavg()
     results["elapsed"] = time.perf_counter() - begun
 

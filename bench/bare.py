@@ -1,8 +1,8 @@
 """Reference: "bare moto". `python -m bench.bare [--runs N] [--concurrent M]`, prints one JSON line.
 
 The SAME state machine definition as local mode (serverless.yml's, with each Fn::GetAtt replaced
-by a moto Lambda ARN), executed by the same moto interpreter, with the same idea of hook (moto's
-LambdaFunction._invoke_lambda runs a Python function in-process), but trivial lambdas and
+by a moto Lambda ARN), executed by the same moto interpreter, with local mode's narrowest hook alone
+(local/hooks.py install_lambda_only: each Lambda runs a Python function in-process), but trivial lambdas and
 nothing else: no HTTP front, no DynamoDB, no SES, no email file, no Powertools.
 
 - Calculate's lambda hands its task token to a "partner" thread that answers at once with
@@ -36,8 +36,8 @@ class Bare:
                            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"})
         import boto3
         from moto import mock_aws
-        from moto.awslambda.models import LambdaFunction
 
+        from local import hooks
         from local.config import load_service
         from local.intrinsics import pseudo_parameters, resolve_intrinsics
 
@@ -49,14 +49,7 @@ class Bare:
         service = load_service(stage="local")
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
-        self._original_invoke = LambdaFunction._invoke_lambda
-        bare = self
-
-        def invoke_lambda(function: Any, event: Any = None) -> tuple[str, bool, str]:
-            return bare._invoke_lambda(function, event)
-
-        LambdaFunction._invoke_lambda = invoke_lambda  # type: ignore[method-assign]
-        self._lambda_class = LambdaFunction
+        hooks.install_lambda_only(self)
         region = service.region
         role = boto3.client("iam", region_name=region).create_role(
             RoleName="bare-role",
@@ -81,16 +74,15 @@ class Bare:
         threading.Thread(target=self._partner_loop, name="bare-partner", daemon=True).start()
 
     def stop(self) -> None:
-        self._lambda_class._invoke_lambda = self._original_invoke  # type: ignore[method-assign]
+        from local import hooks
+
+        hooks.uninstall()
         self._mock.stop()
 
     # -- the trivial lambdas -----------------------------------------------------------------
-    def _invoke_lambda(self, function: Any, event: Any = None) -> tuple[str, bool, str]:
-        if isinstance(event, (str, bytes)):
-            event = json.loads(event or "{}")
-        event = event or {}
+    def invoke_lambda(self, lambda_name: str, event: Any) -> tuple[str, bool]:
         self.lambda_calls += 1
-        name = self._function_of.get(function.function_name, "")
+        name = self._function_of.get(lambda_name, "")
         if name == "validate":
             result: Any = {"x": event["input"]["x"], "y": event["input"]["y"]}
         elif name == "calculate":
@@ -103,7 +95,7 @@ class Bare:
             result = {**event["calculation"], **event["approval"]}
         else:
             result = {"error": "BareFailure", "cause": ""}
-        return json.dumps(result), False, ""
+        return json.dumps(result), False
 
     def _approval_queue(self, execution: str) -> queue.Queue:
         with self._approvals_lock:
@@ -128,9 +120,9 @@ class Bare:
 
     # -- one workflow ------------------------------------------------------------------------
     def start(self) -> str:
-        from moto.stepfunctions.parser import utils
+        from local import hooks
 
-        utils.TMP_THREADS[:] = [thread for thread in utils.TMP_THREADS if thread.is_alive()]  # as local mode does
+        hooks.prune_threads()  # as local mode does
         name = str(uuid.uuid4())
         self._approval_queue(name)
         self.sfn.start_execution(stateMachineArn=self.state_machine_arn, name=name, input='{"x": 3, "y": 4}')
@@ -147,13 +139,10 @@ class Bare:
         return self.sfn.describe_execution(executionArn=arn)["status"]
 
     def wait_done(self, name: str, timeout: float = 60) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status = self.status(name)
-            if status != "RUNNING":
-                return status
-            time.sleep(POLL_SECONDS)
-        raise TimeoutError(name)
+        from local.service import eventually
+
+        return eventually(lambda: (status := self.status(name)) != "RUNNING" and status, timeout, name,
+                          interval=POLL_SECONDS)
 
 
 def sequential(bare: Bare, runs: int) -> dict[str, list[float]]:

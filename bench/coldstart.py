@@ -1,28 +1,16 @@
 """Cold start per handler, as Lambda pays it.
 
-Each function's zip from `serverless package` is unzipped into a directory of its own, made
-read-only, and imported by Python 3.12 (Lambda's version) with PYTHONDONTWRITEBYTECODE=1 and a
-Lambda-like environment (LAMBDA_TASK_ROOT, _X_AMZN_TRACE_ID, AWS_LAMBDA_*, the function's own
-variables): `python3.12 -S`, sys.path = [the unzipped zip, a runtime directory, the standard
-library]. The runtime directory holds what the Lambda runtime provides besides the standard
-library (boto3, botocore, s3transfer, jmespath, dateutil, six, urllib3; the venv's versions) with
-bytecode compiled by the same interpreter, as the runtime ships them.
-
-A fresh interpreter per run times itself (time.perf_counter, interpreter start-up excluded): the
-import of the handler module, then one real-shaped first event. AWS calls go through boto3 to a
-local stand-in for the AWS endpoints (AWS_ENDPOINT_URL) answering DynamoDB, Step Functions and
-SES with canned, well-formed replies; the handlers' own HTTP calls go to the same stand-in. The
-stand-in records what each child called: that decides whether a handler "makes AWS calls".
-
-References, same interpreter, same runtime directory, same run, interleaved round by round:
-- `import boto3`;
-- per AWS-calling handler, its floor: `import boto3`, the clients the handler created, and the
-  same calls it made (as the stand-in recorded them), with minimal parameters.
+Each function's zip from `serverless package` is unzipped read-only and imported by Python 3.12
+(`python3.12 -S`, PYTHONDONTWRITEBYTECODE=1, a Lambda-like environment, sys.path = [the zip, a
+runtime directory with boto3 and what the Lambda runtime brings, compiled by that interpreter]).
+A fresh interpreter per run times the import, then one real-shaped first event. AWS and HTTP calls
+go to a local stand-in (AWS_ENDPOINT_URL) serving the items the callback store itself writes; it
+records each child's calls. References in the same interleaved rounds: `import boto3`, and per
+AWS-calling handler its floor (`import boto3`, the same clients and calls, nothing else).
 """
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import secrets
@@ -41,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from bench.common import PYTHON, median, say
+from bench.common import median, say
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -106,7 +94,6 @@ else:
             _answer["status"] = "raised " + type(_error).__name__
         _answer["total"] = _answer["import"] + time.perf_counter() - _t2
 import json
-_answer["boto3_loaded"] = "boto3" in sys.modules
 sys.stdout.write("\nBENCH_RESULT " + json.dumps(_answer) + "\n")
 '''
 
@@ -118,6 +105,7 @@ class StandIn:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.items = store_items()
         self._lock = threading.Lock()
         stand_in = self
 
@@ -134,7 +122,7 @@ class StandIn:
                     prefix, _, operation = target.partition(".")
                     service = {"DynamoDB_20120810": "dynamodb", "AWSStepFunctions": "states"}.get(prefix, prefix)
                     stand_in._record(f"{service}.{operation}")
-                    reply = json.dumps(_json_reply(operation, json.loads(body or b"{}"))).encode()
+                    reply = json.dumps(_json_reply(stand_in.items, operation, json.loads(body or b"{}"))).encode()
                     return self._send(200, "application/x-amz-json-1.0", reply)
                 form = parse_qs(body.decode("utf-8", "replace"))
                 if "Action" in form:
@@ -174,60 +162,48 @@ class StandIn:
         return calls
 
 
-def _item(callback_id: str, kind: str, status: str = "PENDING", with_token: bool = True) -> dict[str, Any]:
-    now = int(time.time())
-    item = {
-        "id": {"S": callback_id},
-        "kind": {"S": kind},
-        "status": {"S": status},
-        "execution": {"S": "bench-execution"},
-        "createdAt": {"N": str(now)},
-        "expiresAt": {"N": str(now + 600)},
-        "context": {"M": {"x": {"N": "3"}, "y": {"N": "4"}, "sum": {"N": "7"}, "doubled": {"N": "14"},
-                          "approver": {"S": "approver@example.com"}}},
-    }
-    if with_token:
-        item["taskToken"] = {"S": "bench-task-token"}
-    return item
-
-
-def _ballot_item(ballot_id: str) -> dict[str, Any]:
-    now = int(time.time())
-    return {"id": {"S": ballot_id}, "kind": {"S": "ballot"}, "request": {"S": "approval#bench-execution"},
-            "approver": {"S": "approver@example.com"}, "role": {"S": "approver"}, "execution": {"S": "bench-execution"},
-            "createdAt": {"N": str(now)}, "expiresAt": {"N": str(now + 600)}}
-
-
-def _request_item(request_id: str) -> dict[str, Any]:
-    """An open approval request, as functions.common.callbacks stores it (without its token)."""
-    from boto3.dynamodb.types import TypeSerializer
+def store_items() -> dict[str, dict[str, Any]]:
+    """The callbacks table's items as the store itself writes them (on moto, once): an approval
+    request, its ballot and a calculation callback, by kind, in DynamoDB's wire encoding."""
+    import boto3
+    from moto import mock_aws
 
     from functions.common.approval_policy import ApprovalPolicy
+    from functions.common.callbacks import CALCULATION, ApprovalStore
+    from local.config import load_service
+    from local.tables import callbacks_table_name, create_tables
 
-    now = time.time()
-    item = {
-        "id": request_id, "kind": "approval", "status": "PENDING", "execution": "bench-execution",
-        "createdAt": int(now), "expiresAt": int(now) + 600, "startedAtMs": int(now * 1000),
-        "deadlineMs": int(now * 1000) + 600_000, "context": {"x": 3, "y": 4, "sum": 7, "doubled": 14},
-        "policy": ApprovalPolicy.from_config({"RECIPIENT_EMAIL": "approver@example.com"}).environment(),
-        "required": 1, "rejectionLimit": 1, "approvals": 0, "rejections": 0, "votes": {},
-        "ballots": {"approver@example.com": "b" * 32}, "remindersSent": 0,
-    }
-    return {key: TypeSerializer().serialize(value) for key, value in item.items()}
+    resources = load_service(stage="local").resources
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_tables(resources, client)
+        table = callbacks_table_name(resources)
+        store = ApprovalStore(table, client)
+        numbers = {"x": 3, "y": 4, "sum": 7, "doubled": 14}
+        store.create_approval(task_token="bench-task-token", execution="bench-execution", started_at=time.time(),
+                              policy=ApprovalPolicy.from_config({"RECIPIENT_EMAIL": "approver@example.com"}),
+                              context=numbers)
+        store.register(kind=CALCULATION, task_token="bench-task-token", execution="bench-execution",
+                       ttl_seconds=600, context=numbers)
+        return {item["kind"]["S"]: item for item in client.scan(TableName=table)["Items"]}
 
 
-def _json_reply(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+def _json_reply(items: dict[str, dict[str, Any]], operation: str, request: dict[str, Any]) -> dict[str, Any]:
     key = (request.get("Key") or {}).get("id", {}).get("S", "x" * 32)
     values = request.get("ExpressionAttributeValues") or {}
     if operation == "GetItem":  # an approval request by its execution, or the ballot a link names
-        return {"Item": _request_item(key) if key.startswith("approval#") else _ballot_item(key)}
+        item = {**(items["approval"] if key.startswith("approval#") else items["ballot"]), "id": {"S": key}}
+        if "ProjectionExpression" in request:  # the readers' projection never includes the token
+            item.pop("taskToken", None)
+        return {"Item": item}
     if operation == "UpdateItem":
         if request.get("ReturnValues") == "ALL_NEW" and key.startswith("approval#"):  # a vote, a close
             closed = {"closedAs": values[":ending"]} if ":ending" in values else {}
             return {"Attributes": {**_request_item(key), **closed}}
         if request.get("ReturnValues") == "ALL_NEW":
-            kind = values.get(":kind", {}).get("S", "approval")
-            return {"Attributes": _item(key, kind, values.get(":status", {}).get("S", "SUCCEEDED"))}
+            item = items.get(values.get(":kind", {}).get("S", "approval"), items["approval"])
+            status = values.get(":status", {"S": "SUCCEEDED"})
+            return {"Attributes": {**item, "id": {"S": key}, "status": status}}
         return {}
     if operation == "DescribeExecution":
         arn = request.get("executionArn", "")
@@ -313,19 +289,13 @@ class Case:
 
 
 def python312() -> str:
-    """The venv's interpreter if it is Python 3.12, else pyenv's 3.12."""
-    candidates = [PYTHON, *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12.*/bin/python3")), reverse=True)]
-    try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=30).stdout.strip()
-        candidates += sorted(glob.glob(f"{root}/versions/3.12.*/bin/python3"), reverse=True)
-    except (OSError, subprocess.SubprocessError):
-        pass
-    for candidate in candidates:
-        run = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 12))"],
-                             capture_output=True, text=True, timeout=30)
-        if run.stdout.strip() == "True":
-            return candidate
-    raise RuntimeError("no Python 3.12 here (Lambda's version): install it, e.g. `pyenv install 3.12`")
+    """Lambda's Python (3.12) on this machine: deploy/lambda_python.py's answer."""
+    from deploy.lambda_python import find
+
+    found = find("3.12", or_venv=True)
+    if found is None:
+        raise RuntimeError("no Python 3.12 here (Lambda's version): install it, e.g. `pyenv install 3.12`")
+    return found
 
 
 def _runtime_directory(python: str, target: Path) -> Path:
@@ -449,28 +419,6 @@ def _run_child(python: str, case: Case, runtime: Path) -> dict[str, Any]:
     raise RuntimeError(f"cold-start child for {case.name} failed (exit {run.returncode}):\n{run.stderr[-2000:]}")
 
 
-def import_profile(python: str, case: Case, runtime: Path, top: int = 12) -> dict[str, Any]:
-    """`python3.12 -X importtime` of the handler from its zip, once: the heaviest imports."""
-    code = f"import sys; sys.path[:0] = [{case.task_root!r}, {str(runtime)!r}]; import {case.module}"
-    run = subprocess.run([python, "-S", "-X", "importtime", "-c", code], cwd=case.task_root, env=case.env,
-                         capture_output=True, text=True, timeout=120)
-    entries = []  # (depth, self_us, cumulative_us, name), in the order Python reports them (children first)
-    for line in run.stderr.splitlines():
-        if not line.startswith("import time:") or "cumulative" in line:
-            continue
-        self_us, cumulative_us, name = line.split(":", 1)[1].split("|", 2)
-        name = name[1:]  # one space after the bar, then two per nesting level
-        entries.append(((len(name) - len(name.lstrip(" "))) // 2, int(self_us), int(cumulative_us), name.strip()))
-    heaviest = sorted((entry for entry in entries if 1 <= entry[0] <= 3), key=lambda entry: -entry[2])[:top]
-    return {
-        "module": case.module,
-        "name": case.name,
-        "total_us": next((entry[2] for entry in entries if entry[0] == 0 and entry[3] == case.module), 0),
-        "modules": len(entries),
-        "heaviest": [{"depth": d, "self_us": s, "cumulative_us": c, "name": n} for d, s, c, n in heaviest],
-    }
-
-
 def measure(runs: int, build: Path) -> dict[str, Any]:
     """Interleaved: each round runs every case once, so slow phases of the machine hit all of them."""
     python = python312()
@@ -499,8 +447,6 @@ def measure(runs: int, build: Path) -> dict[str, Any]:
             samples[case.name].append(_run_child(python, case, runtime))
         written = {name: _files(Path(case.task_root)) - files_before[name]
                    for case in all_cases for name in [case.name] if case.mode == "handler"}
-        profiles = [import_profile(python, case, runtime) for case in all_cases
-                    if case.name in ("validate", "double", "callbacks")]
         version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
                                  capture_output=True, text=True, timeout=30).stdout.strip()
     rows = []
@@ -510,20 +456,15 @@ def measure(runs: int, build: Path) -> dict[str, Any]:
         floor_runs = samples.get(floor.name, []) if floor else []
         rows.append({
             "name": case.name,
-            "module": case.module,
             "kind": case.mode,
             "event": case.event_note,
             "import_s": median([run["import"] for run in runs_of]),
             "total_s": median([run["total"] for run in runs_of]),
-            "import_all_s": [run["import"] for run in runs_of],
-            "total_all_s": [run["total"] for run in runs_of],
             "status": sorted({str(run.get("status", "")) for run in runs_of}),
-            "boto3_loaded": runs_of[0].get("boto3_loaded"),
             "calls": calls.get(case.name, []),
             "aws_calls": floor.calls if floor else [],
             "floor_s": median([run["total"] for run in floor_runs]) if floor_runs else None,
             "floor_clients_s": median([run["clients"] for run in floor_runs]) if floor_runs else None,
-            "floor_runs": len(floor_runs),
             "files_written": written.get(case.name, 0),
         })
-    return {"runs": runs, "python": python, "python_version": version, "rows": rows, "import_profiles": profiles}
+    return {"runs": runs, "python": python, "python_version": version, "rows": rows}

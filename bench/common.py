@@ -69,6 +69,15 @@ def mib(size: int) -> str:
     return f"{size / 1024 / 1024:.2f} MiB"
 
 
+def table(add: Any, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A Markdown table, then a blank line."""
+    add("| " + " | ".join(headers) + " |")
+    add("|" + "---|" * len(headers))
+    for row in rows:
+        add("| " + " | ".join("–" if cell is None else str(cell) for cell in row) + " |")
+    add("")
+
+
 def run_json_module(module: str, args: Iterable[str] = (), *, timeout: float, env: dict[str, str] | None = None,
                     log: Path | None = None) -> dict[str, Any]:
     """Run `python -m <module> ...` in the repo; its last stdout line is a JSON document."""

@@ -1,7 +1,7 @@
-"""start -> email with the local console open and updating, and without it (`python -m bench.console`).
+"""start -> email with the local console open and updating, and without it.
 
-One `python -m local` (the tests' LocalService) and the client of bench.latency. Blocks of
-sequential workflows alternate: without the console, then with a console page open. The page is
+One `python -m local` (local/service.py) and the client of bench.latency, in alternating blocks
+(bench.latency.alternate): without the console, then with a console page open. The page is
 played by a thread that makes the requests console.js makes: it listens to the change stream
 (/_console/api/events) and, at every message, reads the execution it shows (the newest: the
 page follows what its form started), loads each new email's frame once, then reads the list
@@ -10,20 +10,19 @@ page follows what its form started), loads each new email's frame once, then rea
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import http.client
 import json
 import math
+import os
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from bench.common import BENCH_STAGE, measured, median, ms, percentile, ratio, say
-
-TARGET = 1.10  # p50 with the console open / p50 without
-BLOCK = 5  # short alternating blocks: the shared machine's load drifts during the run
+from bench.common import BENCH_STAGE
+from bench.latency import alternate, comparison
 
 
 class ConsolePage(threading.Thread):
@@ -83,45 +82,42 @@ class ConsolePage(threading.Thread):
 
 
 def measure(runs: int, warmup: int) -> dict[str, Any]:
-    """p50 start -> email, without and with the console open: `runs` workflows each, in alternating blocks."""
+    """p50 start -> email and the server's CPU per workflow, without and with the console open."""
     from bench.latency import Client
-    from tests.workflow.conftest import LocalService
+    from local.service import LocalService
 
+    cpu = {"without": 0.0, "with": 0.0}  # the server process's CPU time (user + system)
+    refreshes = 0
     with tempfile.TemporaryDirectory(prefix="bench-console-") as directory:
         service = LocalService(Path(directory) / "outbox", Path(directory) / "local.log", **BENCH_STAGE)
+        client = Client(service)
+
+        @contextlib.contextmanager
+        def during(key: str) -> Iterator[None]:
+            nonlocal refreshes
+            page = ConsolePage(service.url) if key == "with" else None
+            if page is not None:
+                page.start()
+                page.ready.wait(30)
+            before = _cpu_seconds(service.process.pid)
+            try:
+                yield
+            finally:
+                cpu[key] += _cpu_seconds(service.process.pid) - before
+                if page is not None:
+                    page.close()
+                    refreshes += page.refreshes
+
         try:
-            client = Client(service)
-            for _ in range(warmup):
-                client.one_workflow()
-            samples: dict[str, list[float]] = {"without": [], "with": []}
-            cpu = {"without": 0.0, "with": 0.0}  # the server process's CPU time (user + system)
-            refreshes = 0
-            while min(len(values) for values in samples.values()) < runs:
-                for key in ("without", "with"):
-                    page = ConsolePage(service.url) if key == "with" else None
-                    if page is not None:
-                        page.start()
-                        page.ready.wait(30)
-                    try:
-                        before = _cpu_seconds(service.process.pid)
-                        for _ in range(min(BLOCK, runs - len(samples[key]))):
-                            samples[key].append(client.one_workflow()["start_to_email"])
-                        cpu[key] += _cpu_seconds(service.process.pid) - before
-                    finally:
-                        if page is not None:
-                            page.close()
-                            refreshes += page.refreshes
+            samples = alternate({"without": client, "with": client}, runs, warmup, during)
         finally:
             exit_code = service.stop()
-    return {"runs": runs, "block": BLOCK, "without": samples["without"], "with": samples["with"],
-            "cpu_per_workflow": {key: value / runs for key, value in cpu.items()},
+    return {"runs": runs, **samples, "cpu_per_workflow": {key: value / runs for key, value in cpu.items()},
             "refreshes": refreshes, "exit_code": exit_code}
 
 
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc), or NaN elsewhere."""
-    import os
-
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -130,53 +126,12 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def section(add: Any, results: Any, verdicts: Any) -> None:
-    """The report's rows (BENCHMARKS.md)."""
-    if not measured(add, "## Local console: start → email with the console open", results, verdicts,
-                    "4. console open / closed, p50 start → email"):
-        return
-    without, with_console = results["without"], results["with"]
-    overhead = median(with_console) / median(without) if without else math.nan
-    mark = verdicts.add("4. console open / closed, p50 start → email", ratio(overhead), f"<= {TARGET:.2f}x",
-                        None if math.isnan(overhead) else overhead <= TARGET)
-    add(f"`python -m bench.console`: one `python -m local`, {results['runs']} sequential workflows without and "
-        f"{results['runs']} with a console page open, in alternating blocks of {results['block']}. The page is "
-        "played by a client making console.js's requests: the change stream, and at each message the newest "
-        f"execution, each new email's frame and the list ({results['refreshes']} refreshes in all). Server CPU per "
-        "workflow: the user + system time of the `python -m local` process (all its threads) over the blocks, "
-        "divided by their workflows; far less noisy than latency on a shared machine.")
-    add("")
-    cpu = results["cpu_per_workflow"]
-    add("| start → email | p50 | p95 | server CPU per workflow | ratio to closed (p50) | target | verdict |")
-    add("|---|---|---|---|---|---|---|")
-    add(f"| console closed | {ms(median(without))} | {ms(percentile(without, 95))} | {ms(cpu['without'])} | – | | |")
-    add(f"| console open and updating | {ms(median(with_console))} | {ms(percentile(with_console, 95))} | "
-        f"{ms(cpu['with'])} | {ratio(overhead)} | <= {TARGET:.2f}x | {mark} |")
-    add("")
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.console", description=__doc__)
-    parser.add_argument("--runs", type=int, default=60)
-    parser.add_argument("--warmup", type=int, default=2)
-    args = parser.parse_args()
-    import os
-
-    from bench.common import FAKE_AWS
-
-    for key in [key for key in os.environ if key.startswith("AWS_")]:
-        del os.environ[key]
-    os.environ.update(FAKE_AWS)
-    results = measure(args.runs, args.warmup)
-    cpu = results["cpu_per_workflow"]
-    say(f"start -> email p50: console closed {ms(median(results['without']))}, "
-        f"open and updating {ms(median(results['with']))} "
-        f"({ratio(median(results['with']) / median(results['without']))}; {results['refreshes']} page refreshes); "
-        f"server CPU per workflow {ms(cpu['without'])} closed, {ms(cpu['with'])} open")
-    say(json.dumps(results))
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(main())
+    cpu = (results or {}).get("cpu_per_workflow", {})
+    comparison(add, results, verdicts, "## Local console: start → email with the console open",
+               "4. console open / closed, p50 start → email",
+               "One `python -m local`, {runs} sequential workflows without and {runs} with a console page open "
+               "(a client making console.js's requests: the change stream, then the newest execution, each new "
+               "email's frame and the list; " + str((results or {}).get("refreshes")) + " refreshes in all). Server "
+               "CPU per workflow: the user + system time of `python -m local` over the blocks, per workflow.",
+               {"without": "console closed", "with": "console open and updating"},
+               extra=("server CPU per workflow", cpu))

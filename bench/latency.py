@@ -1,7 +1,7 @@
 """Local engine speed, seen from outside as a user sees it: `python -m local` in its own process.
 
-The server is the tests' LocalService (tests/workflow/conftest.py): `python -m local` on a free
-port with its own outbox. This process is only the client:
+The server is local/service.py's LocalService: `python -m local` on a free port with its own
+outbox. This process is only the client:
 
 - start -> email: POST /start (a new connection, as curl makes) until a new .eml file is in the
   outbox (the directory is listed every 2 ms);
@@ -14,6 +14,7 @@ what the local front costs such a client.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -23,29 +24,26 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
-from bench.common import BENCH_STAGE, say
+from bench.common import BENCH_STAGE, measured, median, ms, percentile, ratio, say, table
+from local.service import eventually
 
+TARGET = 1.10  # p50 of a variant / p50 of the reference (console open / closed, IAM check on / off)
+BLOCK = 5  # short alternating blocks: the shared machine's load drifts during the run
 POLL_EMAIL_SECONDS = 0.002
 POLL_STATUS_SECONDS = 0.005
 _APPROVE = re.compile(r"(https?://\S+/approve)\?id=([A-Za-z0-9_-]+)")
 _WORKFLOW = re.compile(r"workflow:\s*(\S+)")
 
 
-def _read_email(path: Path, timeout: float = 10) -> tuple[str, str, str]:
-    """(execution name, approve URL, id), retried while the file is still being written."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            message = message_from_bytes(path.read_bytes(), policy=policy.default)
-            text = message.get_body(preferencelist=("plain",)).get_content()
-            link, workflow = _APPROVE.search(text), _WORKFLOW.search(text)
-            if link and workflow:
-                return workflow.group(1), link.group(1), link.group(2)
-        except (OSError, AttributeError):
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no approve link in {path}")
-        time.sleep(0.002)
+def _read_email(path: Path) -> tuple[str, str, str]:
+    """(execution name, approve URL, id)."""
+    from local.service import text_of
+
+    text = text_of(message_from_bytes(path.read_bytes(), policy=policy.default))  # written whole, by a rename
+    link, workflow = _APPROVE.search(text), _WORKFLOW.search(text)
+    if not (link and workflow):
+        raise RuntimeError(f"no approve link in {path}: {text[:300]!r}")
+    return workflow.group(1), link.group(1), link.group(2)
 
 
 def _emails(outbox: Path) -> set[str]:
@@ -82,13 +80,12 @@ class Client:
         started = time.perf_counter()
         name = self.start()
         answered = time.perf_counter()
-        while True:
-            new = _emails(self.service.outbox) - seen
-            if new:
-                break
-            time.sleep(POLL_EMAIL_SECONDS)
+        # Its first email (the approval request; the outbox names each email's execution): an earlier
+        # workflow's outcome notice may arrive meanwhile.
+        new = eventually(lambda: sorted(f for f in _emails(self.service.outbox) - seen if name in f) or None, 60,
+                         "no email", interval=POLL_EMAIL_SECONDS)
         emailed = time.perf_counter()
-        workflow, url, callback_id = _read_email(self.service.outbox / sorted(new)[0])
+        workflow, url, callback_id = _read_email(self.service.outbox / new[0])
         if workflow != name:
             raise RuntimeError(f"email for {workflow}, expected {name}")
         approving = time.perf_counter()
@@ -96,8 +93,7 @@ class Client:
         if code != 200:
             raise RuntimeError(f"approve answered {code}")
         approved = time.perf_counter()
-        while (status := self.status(name)) == "RUNNING":
-            time.sleep(POLL_STATUS_SECONDS)
+        status = eventually(lambda: (s := self.status(name)) != "RUNNING" and s, 60, name, interval=POLL_STATUS_SECONDS)
         done = time.perf_counter()
         if status != "SUCCEEDED":
             raise RuntimeError(f"execution {name} ended {status}")
@@ -128,7 +124,8 @@ class Client:
         with ThreadPoolExecutor(workers) as pool:
             names = list(pool.map(lambda _: self.start(), range(count)))
             all_started = time.perf_counter()
-            while len(new := _emails(self.service.outbox) - seen) < count and time.monotonic() < deadline:
+            ours = lambda: {f for f in _emails(self.service.outbox) - seen if any(name in f for name in names)}  # noqa: E731
+            while len(new := ours()) < count and time.monotonic() < deadline:
                 time.sleep(0.01)
             all_emailed = time.perf_counter()
             links = {}
@@ -167,7 +164,7 @@ class Client:
 
 
 def measure(runs: int, warmup: int, concurrent: int, workers: int) -> dict[str, Any]:
-    from tests.workflow.conftest import LocalService
+    from local.service import LocalService
 
     with tempfile.TemporaryDirectory(prefix="bench-local-") as directory:
         base = Path(directory)
@@ -198,3 +195,37 @@ def measure(runs: int, warmup: int, concurrent: int, workers: int) -> dict[str, 
         "concurrent": many,
         "exit_code": exit_code,
     }
+
+
+def alternate(clients: dict[str, Client], runs: int, warmup: int, during: Any = None) -> dict[str, list[float]]:
+    """start -> email for each variant (the first is the reference), `runs` each after `warmup`, in
+    alternating blocks of BLOCK; `during(key)`, a context manager, wraps each block."""
+    import contextlib
+
+    for client in set(clients.values()):
+        for _ in range(warmup):
+            client.one_workflow()
+    samples: dict[str, list[float]] = {key: [] for key in clients}
+    while min(len(values) for values in samples.values()) < runs:
+        for key, client in clients.items():
+            with during(key) if during else contextlib.nullcontext():
+                for _ in range(min(BLOCK, runs - len(samples[key]))):
+                    samples[key].append(client.one_workflow()["start_to_email"])
+    return samples
+
+
+def comparison(add: Any, results: Any, verdicts: Any, title: str, target: str, intro: str, labels: dict[str, str],
+               extra: tuple[str, dict[str, float]] | None = None) -> None:
+    """A report section for `alternate`'s results: p50, p95 and the ratio of each variant to the first."""
+    if not measured(add, title, results, verdicts, target):
+        return
+    reference, variant = list(labels)
+    overhead = median(results[variant]) / median(results[reference]) if results[reference] else math.nan
+    mark = verdicts.add(target, ratio(overhead), f"<= {TARGET:.2f}x", None if math.isnan(overhead) else overhead <= TARGET)
+    add(intro.format(runs=results["runs"]) + f" Alternating blocks of {BLOCK}.")
+    add("")
+    rows = [(labels[key], ms(median(results[key])), ms(percentile(results[key], 95)),
+             *([ms(extra[1].get(key, math.nan))] if extra else []),
+             "–" if key == reference else ratio(overhead), "" if key == reference else f"<= {TARGET:.2f}x",
+             "" if key == reference else mark) for key in labels]
+    table(add, ["start → email", "p50", "p95", *([extra[0]] if extra else []), "ratio (p50)", "target", "verdict"], rows)

@@ -75,7 +75,6 @@ def inspect(build: Path) -> dict[str, Any]:
                                    if not info.filename.startswith("functions/")))
     same_requirements = bool(contents) and all(content == contents[0] for content in contents)
     largest: list[dict[str, Any]] = []
-    inner: list[dict[str, Any]] = []
     sample = ""
     if zips:
         biggest = max(zips, key=lambda item: item["bytes"])
@@ -92,13 +91,5 @@ def inspect(build: Path) -> dict[str, Any]:
             files[top] += 1
         largest = [{"name": name, "uncompressed": size, "compressed": compressed[name], "files": files[name]}
                    for name, size in sizes.most_common(10)]
-        # One level deeper in the largest package: which sub-packages a slimPatterns entry could drop.
-        top_name = largest[0]["name"] if largest else ""
-        deeper: Counter[str] = Counter()
-        for info in infos:
-            parts = info.filename.split("/")
-            if parts[0] == top_name and len(parts) > 2:
-                deeper["/".join(parts[:2])] += info.file_size
-        inner = [{"name": name, "uncompressed": size} for name, size in deeper.most_common(10)]
-    return {"zips": zips, "largest_packages": largest, "largest_inside_top": inner, "sample_zip": sample,
+    return {"zips": zips, "largest_packages": largest, "sample_zip": sample,
             "same_requirements": same_requirements}

@@ -12,9 +12,7 @@ from pathlib import Path
 
 from functions.common.approval_policy import ApprovalPolicy
 from local.config import ConfigError, load_service, port as configured_port
-from local.console.app import Console
-from local.engine import LocalEngine
-from local.front import make_server, serve_in_thread
+from local.app import LocalApp
 
 
 def console(line: str) -> None:
@@ -28,32 +26,18 @@ def main() -> int:
     try:
         port = configured_port()
         service = load_service(stage="local")
-        engine = LocalEngine(service, api_base_url=f"http://{host}:{port}", outbox=outbox, console=console)
+        app = LocalApp(service, host=host, port=port, outbox=outbox, report=console)
     except ConfigError as error:
         console(f"Configuration refused: {error}")
         return 2
-    base_url = engine.api_base_url
-    web_console = Console(engine, port)
-    try:
-        server = make_server(
-            host,
-            port,
-            service.routes,
-            engine.invoke,
-            engine.start_execution,
-            service.stage,
-            report=console,
-            resources=service.resources,
-            console=web_console,
-        )
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             console(f"Port {port} is already in use. Stop what uses it, or run: PORT={port + 1} make local")
             return 2
         raise
+    base_url = app.url
     previous = keep_previous_outbox(outbox)
-    engine.start()
-    serve_in_thread(server)
+    app.start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -70,10 +54,7 @@ def main() -> int:
     console("Ctrl-C stops it.")
     stop.wait()
     console("stopping")
-    web_console.changes.close()
-    server.shutdown()
-    server.server_close()
-    engine.stop()
+    app.stop()
     return 0
 
 

@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 import yaml
 
-from functions.common.approval_policy import POLICY_KEYS, PolicyError, plan
+from deploy.approval_policy import plan
+from functions.common.approval_policy import POLICY_KEYS, PolicyError
 
 ROOT = Path(__file__).resolve().parent.parent
 # The keys a user sets per stage in env.json; in local mode the same-named environment
@@ -79,6 +80,7 @@ class Service:
     state_machine_definition: dict[str, Any]
     resources: dict[str, Any]
     stage_config: dict[str, Any] = field(default_factory=dict)
+    start_api_errors: dict[str, str] = field(default_factory=dict)  # custom.startApiErrors: refused, unavailable
 
 
 def load_service(stage: str = "local", environ: Mapping[str, str] | None = None, root: Path = ROOT) -> Service:
@@ -133,6 +135,7 @@ def load_service(stage: str = "local", environ: Mapping[str, str] | None = None,
         state_machine_definition=machine["definition"],
         resources=config.get("resources", {}).get("Resources", {}),
         stage_config=config["custom"].get("stageConfig", {}),
+        start_api_errors=config["custom"]["startApiErrors"],
     )
 
 

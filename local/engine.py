@@ -28,6 +28,7 @@ from local.iam import Enforcer, role_of, roles_from_template, start_route_role
 from local.eventbridge import execution_status_change, matches
 from local.intrinsics import pseudo_parameters, resolve_intrinsics
 from local.lambda_runtime import FunctionRunner, install_thread_environ
+from local.tables import create_tables
 from local.template import compiled_template
 
 ACCOUNT = "123456789012"
@@ -168,23 +169,7 @@ class LocalEngine:
         """Create the stack's resources that moto can hold: here, DynamoDB tables and SES identity."""
         import boto3
 
-        names: dict[str, str] = {}
-        dynamodb = boto3.client("dynamodb", region_name=region)
-        for logical_id, resource in self.service.resources.items():
-            if resource["Type"] != "AWS::DynamoDB::Table":
-                continue
-            properties = resource["Properties"]
-            table = dynamodb.create_table(
-                TableName=properties["TableName"],
-                AttributeDefinitions=properties["AttributeDefinitions"],
-                KeySchema=properties["KeySchema"],
-                BillingMode=properties.get("BillingMode", "PAY_PER_REQUEST"),
-            )["TableDescription"]
-            ttl = properties.get("TimeToLiveSpecification")
-            if ttl:
-                dynamodb.update_time_to_live(TableName=properties["TableName"], TimeToLiveSpecification=ttl)
-            names[logical_id] = table["TableName"]
-            names[f"{logical_id}.Arn"] = table["TableArn"]
+        names = create_tables(self.service.resources, boto3.client("dynamodb", region_name=region))
         sender = self.service.stage_config.get("SENDER_EMAIL")
         # LOCAL_SES_VERIFY=0 leaves the sender unverified, to rehearse SES refusing the email.
         if sender and os.environ.get("LOCAL_SES_VERIFY", "1") != "0":
@@ -344,6 +329,8 @@ def _lambda_environment(name: str, region: str, memory: int) -> dict[str, str]:
         # The console shows the flow, so handler logs default to warnings.
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
+        # Locally, how long a handler's HTTP request may take (default 5 s): the tests shorten it.
+        **{key: os.environ[key] for key in ("HTTP_TIMEOUT_SECONDS",) if key in os.environ},
     }
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
 import jsonschema
 
+from functions.common.http import media_type
 from local.apigw import gateway_response, proxy_event, response_parts, validation_error_string
 from local.config import HttpRoute
 
@@ -47,8 +49,10 @@ def make_server(
     report: Callable[[str], None] = print,
     resources: dict[str, Any] | None = None,
     console: Any = None,
+    start_api_errors: dict[str, str] | None = None,
 ) -> ThreadingHTTPServer:
     """`resources`: serverless.yml's CloudFormation resources, for the stack's own gateway responses.
+    `start_api_errors`: serverless.yml's custom.startApiErrors, the words of POST /start's 502 and 503.
     `console`: the local console (local/console), served at / and /_console/ next to the API."""
     compiled = [Route(route) for route in routes]
     if console is not None:
@@ -64,7 +68,8 @@ def make_server(
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             pass  # the engine prints the workflow's progress instead
 
-        def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        def answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            """One whole answer; the console (local/console/app.py) answers through it too."""
             self.send_response(status)
             for key, value in headers.items():
                 if key.lower() not in ("content-length", "connection"):
@@ -75,7 +80,7 @@ def make_server(
                 self.wfile.write(body)
 
         def _json(self, status: int, message: str) -> None:
-            self._answer(status, {"Content-Type": "application/json"}, json.dumps({"message": message}).encode())
+            self.answer(status, {"Content-Type": "application/json"}, json.dumps({"message": message}).encode())
 
         def _dispatch(self) -> None:
             url = urlsplit(self.path)
@@ -121,14 +126,13 @@ def make_server(
                 except Exception as error:  # noqa: BLE001 - API Gateway answers a failed Lambda with 502
                     report(f"  {route.spec.function} failed: {type(error).__name__}: {error}")
                     return self._json(502, "Internal server error")
-                return self._answer(*response_parts(result))
-            self._json(404, f"No route for {self.command} {path}.")
+                return self.answer(*response_parts(result))
+            self._gateway(404, "MISSING_AUTHENTICATION_TOKEN", httpMethod=self.command, path=path)
 
         def _start(self, route: Route, body: bytes) -> None:
             # Mirrors the deployed integration: JSON only, checked against the request model.
-            content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            if content_type != "application/json":
-                return self._json(415, "Unsupported Media Type: send application/json.")
+            if media_type(self.headers) != "application/json":
+                return self._gateway(415, "UNSUPPORTED_MEDIA_TYPE")
             try:
                 value = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
             except (ValueError, RecursionError):
@@ -140,30 +144,29 @@ def make_server(
             except Exception as error:  # noqa: BLE001 - answered as the deployed integration responses do
                 report(f"  StartExecution failed: {type(error).__name__}: {error}")
                 return self._start_failed(error)
-            self._answer(200, {"Content-Type": "application/json"}, json.dumps(answer).encode())
+            self.answer(200, {"Content-Type": "application/json"}, json.dumps(answer).encode())
 
         def _start_failed(self, error: Exception) -> None:
-            # The words of plugins/start-api-hardening.js: Step Functions' 4xx -> 502, anything else -> 503.
+            # As the deployed integration answers (serverless.yml custom.startApiErrors): Step
+            # Functions' 4xx -> 502, anything else -> 503.
             response = getattr(error, "response", None) or {}
             refused = 400 <= response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500) < 500
-            if refused:
-                message = "Step Functions refused to start the execution; nothing was started."
-            else:
-                message = "Step Functions is unavailable: the execution may not have started. Try again in a moment."
+            message = (start_api_errors or {}).get("refused" if refused else "unavailable", "Step Functions failed.")
             details = response.get("Error")
             reason = {"__type": details["Code"], "message": details.get("Message", "")} if details else {
                 "message": str(error)}
             body = json.dumps({"message": message, "reason": reason}).encode()
-            self._answer(502 if refused else 503, {"Content-Type": "application/json"}, body)
+            self.answer(502 if refused else 503, {"Content-Type": "application/json"}, body)
 
         def _bad_request_body(self, reasons: str) -> None:
-            # API Gateway's BAD_REQUEST_BODY answer, from the stack's own template when it has one.
-            body = gateway_response(
-                resources or {}, "BAD_REQUEST_BODY", **{"error.validationErrorString": reasons}
-            )
+            self._gateway(400, "BAD_REQUEST_BODY", **{"error.validationErrorString": reasons})
+
+        def _gateway(self, status: int, response_type: str, **context: str) -> None:
+            # API Gateway's own answer, from the stack's gateway responses (serverless.yml) when it has one.
+            body = gateway_response(resources or {}, response_type, **context)
             if body is None:
-                return self._json(400, "Invalid request body")
-            self._answer(400, {"Content-Type": "application/json"}, body)
+                return self._json(status, HTTPStatus(status).phrase)
+            self.answer(status, {"Content-Type": "application/json"}, body)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
 

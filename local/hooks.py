@@ -92,6 +92,16 @@ def install(engine: Any) -> None:
     _replace(responses, "method_names_from_class", functools.lru_cache(maxsize=None)(responses.method_names_from_class))
 
 
+def install_lambda_only(engine: Any) -> None:
+    """The narrowest hook alone: `engine.invoke_lambda(lambda name, event)` runs each Lambda
+    in-process, and moto is otherwise left as it is (bench/bare.py's "bare moto" reference)."""
+    global _engine
+    from moto.awslambda.models import LambdaFunction
+
+    _engine = engine
+    _replace(LambdaFunction, "_invoke_lambda", _invoke_lambda)
+
+
 _write_lock = threading.RLock()
 
 

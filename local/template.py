@@ -28,15 +28,14 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from functions.common.approval_policy import POLICY_KEYS
+from deploy.approval_policy import ENVIRONMENT_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_NAME = "cloudformation-template-update-stack.json"
-_INPUTS = ("serverless.yml", "env.json", "package-lock.json", "functions/common/approval_policy.py")
+_INPUTS = ("serverless.yml", "env.json", "package-lock.json", "functions/common/approval_policy.py",
+           "deploy/approval_policy.py")
 _INPUT_FOLDERS = ("statemachines", "schemas", "plugins")
-# What plugins/approval-policy.js reads from the environment for the local stage, and of those
-# the one that reaches a role.
-_STAGE_KEYS = (*POLICY_KEYS, "SENDER_EMAIL")
+# Of the stage's keys local mode overrides (deploy.approval_policy.ENVIRONMENT_KEYS), the one that reaches a role.
 ROLE_KEYS = ("SENDER_EMAIL",)
 
 
@@ -95,7 +94,7 @@ def _compile(stage: str, environ: Mapping[str, str], root: Path, folder: Path) -
     shutil.rmtree(partial, ignore_errors=True)
     # This process's environment without the stage's keys, but those that reach a role, from `environ`.
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith("AWS_") and key not in _STAGE_KEYS and key != "LOCAL_TEMPLATE"}
+           if not key.startswith("AWS_") and key not in ENVIRONMENT_KEYS and key != "LOCAL_TEMPLATE"}
     env.update({key: environ[key] for key in ROLE_KEYS if key in environ})
     env.update({"SLS_TELEMETRY_DISABLED": "1", "SLS_NOTIFICATIONS_MODE": "off", "SLS_AWS_REQUEST_MAX_RETRIES": "0"})
     started = time.monotonic()

@@ -5,7 +5,8 @@
 // with the runtime's Python version, in unchecked-hash mode. Lambda's function directory is
 // read-only: without bytecode in the zip, every cold start compiles every module it imports.
 // `custom.bytecode.keepSources`: the directories whose .py stay beside their bytecode.
-// The interpreter: $LAMBDA_PYTHON, else pythonX.Y on PATH, else pyenv's, else the project's venv.
+// The interpreter: deploy/lambda_python.py finds it ($LAMBDA_PYTHON, else pythonX.Y on PATH, else
+// pyenv's, else the project's venv).
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
@@ -34,24 +35,12 @@ class Bytecode {
   }
 
   interpreter(version) {
-    const candidates = [process.env.LAMBDA_PYTHON, `python${version}`];
+    const locator = path.join(__dirname, '..', 'deploy', 'lambda_python.py');
     try {
-      const root = execFileSync('pyenv', ['root'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-      const versions = fs.readdirSync(path.join(root, 'versions')).filter((name) => name.startsWith(`${version}.`));
-      versions.sort((a, b) => b.localeCompare(a, undefined, { numeric: true }));
-      candidates.push(...versions.map((name) => path.join(root, 'versions', name, 'bin', 'python3')));
+      return execFileSync(process.env.PYTHON_BIN || 'python3', [locator, version, '--or-venv'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     } catch (error) {
-      // no pyenv on this machine
-    }
-    candidates.push(path.join(this.serverless.serviceDir || process.cwd(), '.venv', 'bin', 'python'));
-    for (const candidate of candidates.filter(Boolean)) {
-      try {
-        const found = execFileSync(candidate, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
-          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-        if (found === version) return candidate;
-      } catch (error) {
-        // not there, or not runnable
-      }
+      // none found (the locator exits 1)
     }
     throw new this.serverless.classes.Error(
       `bytecode: Python ${version} (the Lambda runtime's) is needed to compile the zips' bytecode; ` +

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from local.service import IAM_RECORD_DIR, LocalService
+
 IAM_CALLS = Path(__file__).resolve().parents[1] / "test-artifacts" / "iam-calls"
 
 # Tests never reach AWS: fake credentials and a fixed region for every boto3 client (moto intercepts).
@@ -18,24 +20,45 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "ApprovalWorkflowTests",
         "POWERTOOLS_SERVICE_NAME": "approval-workflow",
         "POWERTOOLS_LOG_LEVEL": "DEBUG",
+        # Every local run the tests start (local/service.py) records its AWS calls here.
+        IAM_RECORD_DIR: str(IAM_CALLS),
     }
 )
 
 
-class FakeLambdaContext:
-    function_name = "test"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
+def local_run(tmp_path_factory, label: str, **environment: str):
+    """A `python -m local` (local/service.py) for a session or a module: fixtures yield from it."""
+    directory = tmp_path_factory.mktemp(label)
+    service = LocalService(directory / "outbox", directory / "local.log", **environment)
+    yield service
+    assert service.stop() == 0, service.log.read_text()[-2000:]
 
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+
+@pytest.fixture(scope="session")
+def local_service(tmp_path_factory):
+    yield from local_run(tmp_path_factory, "local")
+
+
+@pytest.fixture(scope="session")
+def impatient_service(tmp_path_factory):
+    """A second local run whose approval deadline is 3 seconds (APPROVAL_TIMEOUT_SECONDS override)."""
+    yield from local_run(tmp_path_factory, "impatient", APPROVAL_TIMEOUT_SECONDS="3")
 
 
 @pytest.fixture
-def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
+def local_service_factory(tmp_path):
+    started = []
+
+    def make(**environment):
+        directory = tmp_path / f"run{len(started)}"
+        directory.mkdir()
+        service = LocalService(directory / "outbox", directory / "local.log", **environment)
+        started.append(service)
+        return service
+
+    yield make
+    for service in started:
+        service.kill()
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups

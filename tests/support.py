@@ -8,20 +8,18 @@ import boto3
 from botocore.exceptions import ClientError
 
 from local.config import load_service
+from local.tables import callbacks_table_name, create_tables
+
+
+SERVICE = load_service(stage="local")
+CALLBACKS_TABLE = callbacks_table_name(SERVICE.resources)  # the name serverless.yml gives the local stage
 
 
 def create_tables_from_serverless_yml() -> str:
-    """Create the callbacks table exactly as serverless.yml declares it; returns its name."""
-    service = load_service(stage="local")
-    dynamodb = boto3.client("dynamodb")
-    properties = service.resources["CallbacksTable"]["Properties"]
-    dynamodb.create_table(
-        TableName=properties["TableName"],
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        KeySchema=properties["KeySchema"],
-        BillingMode=properties["BillingMode"],
-    )
-    return properties["TableName"]
+    """Create the stack's tables exactly as serverless.yml declares them (local/tables.py); returns
+    the callbacks table's name."""
+    create_tables(SERVICE.resources, boto3.client("dynamodb"))
+    return CALLBACKS_TABLE
 
 
 class FakeStates:

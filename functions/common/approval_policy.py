@@ -1,21 +1,16 @@
 """Who must agree, and when to remind and escalate: the stage's approval policy.
 
 One definition serves everything that reads the policy: the functions (from their environment),
-`serverless package` / `deploy` (the repo's plugin runs this module on the stage's env.json
-block) and `make local` (local/config.py calls `plan`). A configuration that cannot work is
-refused here, naming the key. Standard library only: the plugin runs it with a bare python3.
-
-    python3 -m functions.common.approval_policy < stage-block.json   # prints the plan as JSON
-    (--environment-overrides: same-named environment variables override the block, as in local mode)
+`serverless package` / `deploy` and `make local` (through deploy/approval_policy.py, its plan
+for the stage). A configuration that cannot work is refused here, naming the key. Standard
+library only: the packaging plugin runs it with a bare python3.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import sys
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -81,7 +76,7 @@ class ApprovalPolicy:
         escalate_after = _seconds(config, "ESCALATE_AFTER_SECONDS", 0, minimum=0)
         outcome_notices = _switch(config, "OUTCOME_NOTICES", default=True)
         if escalation:
-            _check_address("ESCALATION_EMAIL", escalation)
+            check_address("ESCALATION_EMAIL", escalation)
             if escalation.lower() in (address.lower() for address in approvers):
                 raise PolicyError("ESCALATION_EMAIL", f"{escalation} is already an approver; escalate to someone else")
             if escalate_after <= 0:
@@ -190,31 +185,11 @@ def describe(rule: str, required: int, count: int) -> str:
     return f"needs {required} of {count} approvals"
 
 
-def plan(stage: Mapping[str, Any]) -> dict[str, Any]:
-    """What serverless.yml reads as ${approvalPolicy:<key>}: the checked policy, ready to deploy."""
-    policy = ApprovalPolicy.from_config(stage)
-    sender = str(stage.get("SENDER_EMAIL") or "").strip()
-    recipient = str(stage.get("RECIPIENT_EMAIL") or "").strip()
-    _check_address("SENDER_EMAIL", sender)
-    _check_address("RECIPIENT_EMAIL", recipient)
-    return {
-        **{_camel(key): value for key, value in policy.environment().items()},
-        "firstWaitSeconds": policy.first_wait_seconds,
-        # The one address the functions may send as (the ses:FromAddress condition of their roles).
-        "senderEmail": sender,
-    }
-
-
-def _camel(key: str) -> str:
-    first, *rest = key.lower().split("_")
-    return first + "".join(part.capitalize() for part in rest)
-
-
 def _approvers(config: Mapping[str, Any]) -> tuple[str, ...]:
     raw = config.get("APPROVERS")
     if raw in (None, "", []):
         recipient = str(config.get("RECIPIENT_EMAIL") or "").strip()
-        _check_address("RECIPIENT_EMAIL", recipient)
+        check_address("RECIPIENT_EMAIL", recipient)
         return (recipient,)
     if isinstance(raw, str):
         text = raw.strip()
@@ -237,7 +212,7 @@ def _approvers(config: Mapping[str, Any]) -> tuple[str, ...]:
         )
     seen: set[str] = set()
     for address in approvers:
-        _check_address("APPROVERS", address)
+        check_address("APPROVERS", address)
         if address.lower() in seen:
             raise PolicyError("APPROVERS", f"{address} is listed twice; each approver counts once")
         seen.add(address.lower())
@@ -288,25 +263,6 @@ def _switch(config: Mapping[str, Any], key: str, *, default: bool) -> bool:
     return text == "true"
 
 
-def _check_address(key: str, address: str) -> None:
+def check_address(key: str, address: str) -> None:
     if len(address or "") > MAX_ADDRESS_CHARS or not _ADDRESS.fullmatch(address or ""):
         raise PolicyError(key, f"{address!r} is not an email address")
-
-
-def main(argv: list[str] | None = None) -> int:
-    try:
-        stage = json.load(sys.stdin)
-        if not isinstance(stage, dict):
-            raise PolicyError("env.json", "the stage must be an object of keys")
-        if "--environment-overrides" in (sys.argv[1:] if argv is None else argv):
-            # The local stage, as `make local` runs it: same-named environment variables win.
-            stage = {**stage, **{key: os.environ[key] for key in (*POLICY_KEYS, "SENDER_EMAIL") if key in os.environ}}
-        print(json.dumps(plan(stage)))
-    except PolicyError as error:
-        print(str(error), file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -10,6 +10,7 @@ from typing import Mapping
 from functions.common.approval_policy import POLICY_KEYS, ApprovalPolicy
 
 DEFAULT_CALCULATION_TIMEOUT_SECONDS = 60
+DEFAULT_HTTP_TIMEOUT_SECONDS = 5  # one HTTP request to the partner or to a callback URL
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class Settings:
     recipient_email: str = ""
     sender_email: str = ""
     calculation_timeout_seconds: int = DEFAULT_CALCULATION_TIMEOUT_SECONDS
-    http_timeout_seconds: float = 5.0
+    http_timeout_seconds: float = DEFAULT_HTTP_TIMEOUT_SECONDS
     policy_environment: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -39,6 +40,7 @@ class Settings:
             calculation_timeout_seconds=_positive_int(
                 env, "CALCULATION_TIMEOUT_SECONDS", DEFAULT_CALCULATION_TIMEOUT_SECONDS
             ),
+            http_timeout_seconds=_positive_int(env, "HTTP_TIMEOUT_SECONDS", DEFAULT_HTTP_TIMEOUT_SECONDS),
             policy_environment={key: env[key] for key in POLICY_KEYS if key in env},
         )
 

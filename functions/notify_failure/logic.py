@@ -45,7 +45,7 @@ def failure_of(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def classify(state: dict[str, Any]) -> str:
-    """The outcome name (DESIGN: outcomes table) for a failed execution's state."""
+    """The outcome name (README: the outcomes table under "Use") for a failed execution's state."""
     error = failure_of(state).get("Error", "")
     step = failed_step(state)
     if step == "Validate":

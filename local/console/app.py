@@ -19,19 +19,16 @@ from urllib.parse import unquote
 
 import jsonschema
 
+from functions.common.http import media_type
+from local.console.changes import MIN_INTERVAL_SECONDS, Changes
 from local.console.reader import ConsoleReader
+from local.tables import callbacks_table_name
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 MERMAID = HERE / "node_modules" / "@mermaid-js" / "tiny" / "dist" / "mermaid.tiny.js"
 PREFIX = "/_console/"
 
-# Changes are announced once things settle (or at the latest after MAX_DELAY), and at most once
-# per MIN_INTERVAL: the page reads between bursts of the workflow's events rather than during
-# them, and a busy engine is read at a bounded rate. A change shows within a second.
-QUIET_SECONDS = 0.1
-MAX_DELAY_SECONDS = 0.5
-MIN_INTERVAL_SECONDS = 0.75
 KEEP_ALIVE_SECONDS = 15
 
 # Mermaid writes its styles inline into the SVG it draws: hence style-src 'unsafe-inline'; scripts
@@ -54,53 +51,6 @@ _STATIC_FILES = {
 _EXECUTION = re.compile(r"api/executions/([^/]+)(/stop)?")
 _START_PROBLEMS = "api/start-problems"
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
-
-
-class Changes:
-    """Version numbers bumped by anything the console shows (one per execution, one for all)."""
-
-    def __init__(self) -> None:
-        self.version = 0
-        self.shared = 0  # the version of the last change not tied to one execution (emails, API requests)
-        self.closed = False
-        self._of: dict[str, int] = {}
-        self._condition = threading.Condition()
-
-    def bump(self, execution: str | None = None) -> None:
-        with self._condition:
-            self.version += 1
-            if execution is not None:
-                self._of[execution] = self.version
-            else:
-                self.shared = self.version
-            self._condition.notify_all()
-
-    def of(self, execution: str) -> int:
-        """The version at which this execution last changed (0: never seen changing)."""
-        return self._of.get(execution, 0)
-
-    def close(self) -> None:
-        with self._condition:
-            self.closed = True
-            self._condition.notify_all()
-
-    def settled_after(self, since: int, timeout: float, not_before: float = 0.0) -> int:
-        """The version once it is past `since` and quiet for QUIET_SECONDS, or MAX_DELAY after the
-        first change, and not before the monotonic time `not_before`."""
-        with self._condition:
-            if not self._condition.wait_for(lambda: self.version != since or self.closed, timeout):
-                return since
-            first = time.monotonic()
-            while not self.closed:
-                seen = self.version
-                now = time.monotonic()
-                left = max(first + MAX_DELAY_SECONDS, not_before) - now
-                if left <= 0:
-                    break
-                quiet = self._condition.wait_for(lambda: self.version != seen or self.closed, min(QUIET_SECONDS, left))
-                if not quiet and time.monotonic() >= not_before:
-                    break
-            return self.version
 
 
 class Console:
@@ -134,7 +84,7 @@ class Console:
                 self._reader = ConsoleReader(
                     states=boto3.client("stepfunctions", region_name=region),
                     dynamodb=boto3.client("dynamodb", region_name=region),
-                    table=_table_name(self.engine.service.resources),
+                    table=callbacks_table_name(self.engine.service.resources),
                     state_machine_arn=self.engine.state_machine_arn,
                     outbox=self.engine.outbox,
                     version_of=self.changes.of,
@@ -144,7 +94,7 @@ class Console:
 
     # -- requests -------------------------------------------------------------------------
     def serve(self, handler: Any, method: str, path: str, headers: Any, body: bytes = b"") -> None:
-        answer: Callable[[int, dict[str, str], bytes], None] = lambda status, extra, body: handler._answer(
+        answer: Callable[[int, dict[str, str], bytes], None] = lambda status, extra, body: handler.answer(
             status, {**_BASE_HEADERS, **extra}, self.reader().redactor.body(body)
         )
         host = (headers.get("Host") or "").lower()
@@ -154,7 +104,7 @@ class Console:
         relative = path[len(PREFIX):] if path.startswith(PREFIX) else ""
         if relative.startswith("static/") and method in ("GET", "HEAD"):
             # The console's own files, read once: nothing of the workflow is in them.
-            return self._static(lambda status, extra, body: handler._answer(status, {**_BASE_HEADERS, **extra}, body),
+            return self._static(lambda status, extra, body: handler.answer(status, {**_BASE_HEADERS, **extra}, body),
                                 relative[len("static/"):])
         if method == "POST":
             found = _EXECUTION.fullmatch(relative)
@@ -199,7 +149,7 @@ class Console:
         if origin is not None and origin.removeprefix("http://") not in self.allowed_hosts:
             return False
         # A JSON POST cannot come from another site's form; fetch from another origin needs CORS, never granted.
-        return (headers.get("Content-Type") or "").split(";")[0].strip().lower() == "application/json"
+        return media_type(headers) == "application/json"
 
     def _static(self, answer: Callable[..., None], name: str) -> None:
         entry = _STATIC_FILES.get(name)
@@ -303,9 +253,3 @@ def start_problems(schema: dict[str, Any], body: bytes) -> dict[str, Any]:
             others.append(error.message)
     return {"fields": fields, "body": " ".join(others) or None}
 
-
-def _table_name(resources: dict[str, Any]) -> str:
-    for logical_id, resource in resources.items():
-        if resource.get("Type") == "AWS::DynamoDB::Table":
-            return resource["Properties"]["TableName"]
-    raise ValueError("serverless.yml declares no DynamoDB table for the callbacks")

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflow.conftest import LocalService
-
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -35,10 +33,3 @@ def browser():
         yield browser
         browser.close()
 
-
-def local_service(tmp_path_factory, label: str, **environment: str):
-    """A `python -m local` for one test module (the fixtures below yield from it)."""
-    directory = tmp_path_factory.mktemp(label)
-    service = LocalService(directory / "outbox", directory / "local.log", **environment)
-    yield service
-    assert service.stop() == 0, service.log.read_text()[-2000:]

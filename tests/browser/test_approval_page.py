@@ -2,14 +2,15 @@
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, local_service
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import local_run
 
 ANN, BOB = "ann@example.com", "bob@example.com"
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    yield from local_service(tmp_path_factory, "browser", APPROVERS=f"{ANN},{BOB}", APPROVAL_POLICY="all")
+    yield from local_run(tmp_path_factory, "browser", APPROVERS=f"{ANN},{BOB}", APPROVAL_POLICY="all")
 
 
 def test_two_approvers_approve_from_their_own_emailed_links(service, browser):

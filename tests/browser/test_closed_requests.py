@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.conftest import local_service
 from tests.browser.test_emails_and_pages import html_of, looks_finished, shoot
-from tests.workflow.conftest import decide
+from local.service import decide
 
 ANN, BOB, BOSS = "ann@example.com", "bob@example.com", "boss@example.com"
 

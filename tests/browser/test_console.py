@@ -11,14 +11,14 @@ Screenshots at 1280 and 390 px go to test-artifacts/.
 """
 
 import re
-import time
 from urllib.parse import urlsplit
 
 import pytest
 
 from local.console.redact import REDACTED
-from tests.browser.conftest import ARTIFACTS, local_service
-from tests.workflow.conftest import decide
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import local_run
+from local.service import decide, eventually
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -27,7 +27,7 @@ _TOKEN_VALUE = re.compile(r'task_?token\\*"?\s*:\s*\\*"([^"\\]*)', re.IGNORECASE
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    yield from local_service(tmp_path_factory, "console")
+    yield from local_run(tmp_path_factory, "console")
 
 
 class Watch:
@@ -72,10 +72,7 @@ def shoot(page, name: str, viewport: dict) -> None:
 
 def until(page, expression: str, timeout: float = 30) -> None:
     """Poll a JavaScript expression (wait_for_function would need 'unsafe-eval', which the page's CSP refuses)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
-        page.wait_for_timeout(50)
+    eventually(lambda: bool(page.evaluate(expression)), timeout, f"still false: {expression}")
 
 
 def node(page, mark: str, state: str):
@@ -230,7 +227,7 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
 @pytest.fixture(scope="module")
 def reminding(tmp_path_factory):
     """Two of three approvers, a reminder every second (at most three), escalation after two."""
-    yield from local_service(
+    yield from local_run(
         tmp_path_factory, "console-reminders", APPROVERS="ann@example.com,bob@example.com,cy@example.com",
         APPROVAL_POLICY="2", REMINDER_INTERVAL_SECONDS="1", MAX_REMINDERS="3", ESCALATION_EMAIL="lead@example.com",
         ESCALATE_AFTER_SECONDS="2", APPROVAL_TIMEOUT_SECONDS="120",

@@ -9,8 +9,9 @@ import re
 import pytest
 import requests
 
-from tests.browser.conftest import ARTIFACTS, local_service
-from tests.workflow.conftest import text_of
+from tests.browser.conftest import ARTIFACTS
+from tests.conftest import local_run
+from local.service import text_of
 
 COMMENT = "Très cher — «non» <b>markup</b>"
 WIDTHS = (390, 1280)
@@ -18,7 +19,7 @@ WIDTHS = (390, 1280)
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    yield from local_service(tmp_path_factory, "what-people-see")
+    yield from local_run(tmp_path_factory, "what-people-see")
 
 
 def html_of(message) -> str:

@@ -1,11 +1,9 @@
 """checkov on the compiled template: every check passes except those skipped, with reasons, in .checkov.yaml."""
 
 import subprocess
-from pathlib import Path
 
-from tests.deploy.conftest import TEMPLATE
+from tests.deploy.conftest import ROOT, TEMPLATE
 
-ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
 

@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import boto3
 import pytest
@@ -25,7 +24,7 @@ from local.template import packaging_lock
 from tests.deploy.conftest import ROOT
 
 DEPLOYED_TEMPLATE = ROOT / ".local" / "rehearsal-template.json"
-from tests.workflow.conftest import free_port
+from local.service import eventually, free_port
 
 pytestmark = [pytest.mark.deploy, pytest.mark.timeout(900)]
 
@@ -42,10 +41,12 @@ def moto_server(tmp_path_factory):
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     process = subprocess.Popen([sys.executable, "-m", "tests.deploy.moto_server", str(port)], cwd=ROOT,
                                stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while "ready" not in log.read_text():
-        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
+
+    def ready() -> bool:
+        assert process.poll() is None, log.read_text()
+        return "ready" in log.read_text()
+
+    eventually(ready, 60, "moto's server did not start", interval=0.1)
     yield port
     process.terminate()
     process.wait(timeout=30)

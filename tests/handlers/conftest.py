@@ -12,11 +12,10 @@ import boto3
 import pytest
 
 from local.apigw import proxy_event, response_parts
+from local.app import LocalApp
 from local.config import load_service
-from local.console.app import Console
 from local.engine import LocalEngine
-from local.front import make_server, serve_in_thread
-from tests.workflow.conftest import free_port
+from local.service import eventually, free_port, text_of
 
 APPROVAL_TIMEOUT = 5
 HARNESS_POLICY = {
@@ -49,41 +48,34 @@ class Harness:
             input=json.dumps(document))
         return answer["executionArn"]
 
-    def wait(self, arn: str, timeout: float = 30) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait(self, arn: str, timeout: float = 30, interval: float = 0.05) -> dict:
+        def finished() -> dict | None:
             execution = self.sfn.describe_execution(executionArn=arn)
-            if execution["status"] != "RUNNING":
-                return execution
-            time.sleep(0.05)
-        raise AssertionError(f"{arn} still RUNNING")
+            return execution if execution["status"] != "RUNNING" else None
+
+        return eventually(finished, timeout, f"{arn} still RUNNING", interval=interval)
 
     def approval_id(self, arn: str, timeout: float = 30) -> str:
         name = arn.rsplit(":", 1)[1]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def found() -> str | None:
             for path in self.outbox.glob("*.eml"):
                 message = message_from_string(path.read_text(), policy=policy.default)
-                text = message.get_body(preferencelist=("plain",)).get_content()
+                text = text_of(message)
                 if name in text and message["Subject"].startswith("Approval needed"):
                     return text.split("/approve?id=", 1)[1].split()[0]
-            time.sleep(0.05)
-        raise AssertionError(f"no approval email for {name}")
+            return None
+
+        return eventually(found, timeout, f"no approval email for {name}")
 
 
 @pytest.fixture(scope="package")
 def harness(tmp_path_factory):
     outbox = tmp_path_factory.mktemp("outbox")
-    port = free_port()
     # A short approval deadline, so that a timeout can be watched too, with reminders and an escalation.
     service = load_service(stage="local", environ={**os.environ, **HARNESS_POLICY})
     lines: list[str] = []
-    engine = LocalEngine(service, api_base_url=f"http://127.0.0.1:{port}", outbox=outbox, console=lines.append)
-    server = make_server("127.0.0.1", port, service.routes, engine.invoke, engine.start_execution, "local",
-                         report=lines.append, resources=service.resources, console=Console(engine, port))
-    engine.start()
-    serve_in_thread(server)
-    yield Harness(engine, outbox, lines)
-    server.shutdown()
-    server.server_close()
-    engine.stop()
+    app = LocalApp(service, host="127.0.0.1", port=free_port(), outbox=outbox, report=lines.append)
+    app.start()
+    yield Harness(app.engine, outbox, lines)
+    app.stop()

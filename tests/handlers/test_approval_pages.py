@@ -7,7 +7,7 @@ from functions.common.approval_policy import ApprovalPolicy
 from functions.common.callbacks import ApprovalStore, new_callback_id
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "pytest"}
-TABLE = "approval-workflow-local-callbacks"
+from tests.support import CALLBACKS_TABLE as TABLE
 
 
 def form(callback_id: str, comment: str = "") -> str:

@@ -3,6 +3,7 @@ import json
 import boto3
 
 from functions.common.callbacks import new_callback_id
+from tests.support import CALLBACKS_TABLE
 
 JSON = {"Content-Type": "application/json"}
 
@@ -52,7 +53,7 @@ def test_callback_webhook_answers_404_409_and_400(harness):
 def test_a_calculation_callback_is_single_use(harness):
     arn = harness.start_direct({"x": 4, "y": 5})
     harness.approval_id(arn)  # the calculation finished: its callback was used
-    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName="approval-workflow-local-callbacks")
+    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=CALLBACKS_TABLE)
     name = arn.rsplit(":", 1)[1]
     (calculation,) = [i for i in items["Items"] if i["execution"]["S"] == name and i["kind"]["S"] == "calculation"]
     callback_id = calculation["id"]["S"]

@@ -6,15 +6,11 @@ any of it."""
 import json
 import logging
 import threading
-import time
 
-import boto3
 import requests
 
 from local.console.redact import REDACTED
-from tests.handlers.conftest import APPROVAL_TIMEOUT
-
-TABLE = "approval-workflow-local-callbacks"
+from local.service import eventually
 
 
 class ConsoleReader(threading.Thread):
@@ -26,6 +22,7 @@ class ConsoleReader(threading.Thread):
         self.answers: list[str] = []
         self.details: set[str] = set()
         self.stopping = threading.Event()
+        self.rounds = 0  # complete reads of every page
 
     def get(self, path: str, **kwargs) -> requests.Response:
         answer = requests.get(f"{self.url}{path}", timeout=30, **kwargs)
@@ -44,7 +41,8 @@ class ConsoleReader(threading.Thread):
                 self.details.add(execution["name"])
                 for email in detail.json()["emails"]:
                     self.get(f"/_console/emails/{email['id']}")
-            time.sleep(0.05)
+            self.rounds += 1
+            self.stopping.wait(0.05)
 
 
 def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, caplog):
@@ -77,7 +75,9 @@ def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, 
     invalid = harness.start_direct({"x": "1", "y": 2})
     for arn in (approved, rejected, invalid):
         harness.wait(arn)
-    time.sleep(APPROVAL_TIMEOUT)
+    # The ignored run waits out its follow-ups and its deadline (5 s): asked seldom, since the engine
+    # runs in this process and a busy poll would delay its timers.
+    harness.wait(ignored, timeout=30, interval=1)
     outcomes = {arn: harness.wait(arn, timeout=30) for arn in (approved, rejected, ignored, invalid)}
     assert [o["status"] for o in outcomes.values()] == ["SUCCEEDED", "FAILED", "FAILED", "FAILED"]
     assert outcomes[ignored]["error"] == "ApprovalTimedOut"
@@ -87,7 +87,8 @@ def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, 
         name = arn.rsplit(":", 1)[1]
         fetch("GET", f"{harness.url}/executions/{name}")
 
-    time.sleep(0.5)  # one more round of the console after the last answers
+    read = console.rounds  # one more round of the console after the last answers
+    eventually(lambda: console.rounds >= read + 2, 30, "the console stopped reading")
     console.stopping.set()
     console.join(timeout=30)
     assert {arn.rsplit(":", 1)[1] for arn in outcomes} <= console.details

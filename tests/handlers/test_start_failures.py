@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from local.config import load_service
 from local.front import make_server, serve_in_thread
-from tests.workflow.conftest import free_port
+from local.service import free_port
 
 
 def failing_with(status: int, code: str):
@@ -24,7 +24,8 @@ def test_a_failed_start_execution_answers_json_5xx(status, code, answer):
     service = load_service(stage="local")
     port = free_port()
     server = make_server("127.0.0.1", port, service.routes, lambda *_: {}, failing_with(status, code), "local",
-                         report=lambda _: None, resources=service.resources)
+                         report=lambda _: None, resources=service.resources,
+                         start_api_errors=service.start_api_errors)
     serve_in_thread(server)
     try:
         reply = requests.post(f"http://127.0.0.1:{port}/start", json={"x": 1, "y": 2}, timeout=10)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from functions.common.approval_policy import APPROVED, REJECTED, ApprovalPolicy, PolicyError, plan
+from deploy.approval_policy import plan
+from functions.common.approval_policy import APPROVED, REJECTED, ApprovalPolicy, PolicyError
 
 ROOT = Path(__file__).resolve().parents[2]
 THREE = "ann@example.com,bob@example.com,cy@example.com"
@@ -128,7 +129,7 @@ def test_plan_checks_the_addresses_and_names_the_one_address_email_is_sent_as():
 
 def test_the_command_the_packaging_plugin_runs_prints_the_plan_or_names_the_key():
     def run(stage):
-        return subprocess.run([sys.executable, "-m", "functions.common.approval_policy"], cwd=ROOT,
+        return subprocess.run([sys.executable, "-m", "deploy.approval_policy"], cwd=ROOT,
                               input=json.dumps(stage), capture_output=True, text=True)
 
     good = run({"SENDER_EMAIL": "a@example.org", "RECIPIENT_EMAIL": "b@example.org", "APPROVAL_POLICY": "all"})
@@ -145,7 +146,7 @@ def test_the_local_stage_takes_the_same_environment_overrides_as_local_mode():
            "SENDER_EMAIL": "flow@example.org"}
 
     def run(*flags):
-        return subprocess.run([sys.executable, "-m", "functions.common.approval_policy", *flags], cwd=ROOT, env=env,
+        return subprocess.run([sys.executable, "-m", "deploy.approval_policy", *flags], cwd=ROOT, env=env,
                               input=json.dumps(stage), capture_output=True, text=True, check=True)
 
     local = json.loads(run("--environment-overrides").stdout)

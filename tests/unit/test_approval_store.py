@@ -4,9 +4,7 @@ import json
 import threading
 import time
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from functions.common.approval_policy import ApprovalPolicy
 from functions.common.callbacks import (
@@ -22,19 +20,12 @@ from functions.common.callbacks import (
     vote,
 )
 from functions.common.errors import AlreadyResolved, Expired, NotFound
-from local.hooks import serialize_dynamodb_writes
-from tests.support import FakeStates, create_tables_from_serverless_yml
+from tests.support import FakeStates
 
 TOKEN = "token-" + "t" * 40
 NUMBERS = {"x": 1, "y": 2, "sum": 3, "doubled": 6}
 THREE = ["ann@example.com", "bob@example.com", "cy@example.com"]
 
-
-@pytest.fixture
-def store():
-    serialize_dynamodb_writes()  # moto's conditional writes are not atomic on their own
-    with mock_aws():
-        yield ApprovalStore(create_tables_from_serverless_yml(), boto3.client("dynamodb"))
 
 
 def open_request(store, rule="any", approvers=THREE, started_at=None, **more):

@@ -1,28 +1,19 @@
 """Calculate marks its callback CANCELLED when the doubling API's answer fails, but never over an
 answer the partner already gave through the callback (its POST can fail after it called back)."""
 
-import boto3
 import pytest
 import requests
-from moto import mock_aws
 
 from functions.calculate.logic import request_doubling
 from functions.callbacks.logic import resolution_from
-from functions.common.callbacks import CALCULATION, CANCELLED, Audit, CallbackStore, resolve
+from functions.common.callbacks import CALCULATION, CANCELLED, Audit, resolve
 from functions.common.errors import DoublingApiUnavailable
 from functions.common.settings import Settings
-from local.hooks import serialize_dynamodb_writes
-from tests.support import FakeStates, create_tables_from_serverless_yml
+from tests.support import FakeStates
 
 SETTINGS = Settings(api_base_url="https://api.test/dev", doubling_api_url="https://partner.test/double")
 EVENT = {"x": 3, "y": 4, "execution": "exec-1", "taskToken": "token-" + "t" * 40}
 
-
-@pytest.fixture
-def store():
-    serialize_dynamodb_writes()
-    with mock_aws():
-        yield CallbackStore(create_tables_from_serverless_yml(), boto3.client("dynamodb"))
 
 
 class Partner:

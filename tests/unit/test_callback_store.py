@@ -2,9 +2,7 @@ import json
 import threading
 import time
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from functions.common.callbacks import (
     APPROVAL,
@@ -12,25 +10,17 @@ from functions.common.callbacks import (
     EXPIRED,
     PENDING,
     Audit,
-    CallbackStore,
     Resolution,
     check_callback_id,
     new_callback_id,
     resolve,
 )
 from functions.common.errors import AlreadyResolved, Expired, MalformedRequest, NotFound
-from local.hooks import serialize_dynamodb_writes
-from tests.support import FakeStates, create_tables_from_serverless_yml
+from tests.support import FakeStates
 
 TOKEN = "token-" + "s" * 40
 APPROVE = Resolution(status="APPROVED", output={"decision": "approved"}, decision="approved", comment="ok")
 
-
-@pytest.fixture
-def store():
-    serialize_dynamodb_writes()  # moto's conditional writes are not atomic on their own
-    with mock_aws():
-        yield CallbackStore(create_tables_from_serverless_yml(), boto3.client("dynamodb"))
 
 
 def register(store, ttl=60, now=None, kind=APPROVAL):

@@ -13,7 +13,9 @@ from moto import mock_aws
 from local.config import load_service
 from local.console.app import Console, start_problems
 from local.console.graph import flowchart
-from local.console.reader import ConsoleReader, approval_of, email_kind
+from local.console.history import interpret
+from local.console.outbox import email_kind
+from local.console.votes import approval_of
 from local.console.redact import REDACTED, Redactor
 from tests.support import create_tables_from_serverless_yml
 
@@ -200,7 +202,7 @@ def test_the_graph_library_is_pinned_exactly_and_locked():
 
 
 def test_changes_wake_the_page_once_things_settle_and_tell_which_execution_changed():
-    from local.console.app import Changes
+    from local.console.changes import Changes
 
     changes = Changes()
     assert changes.settled_after(0, timeout=0.01) == 0  # nothing happened: the stream sends a keep-alive
@@ -229,24 +231,8 @@ def _event(number, kind, name=None, **details):
             **({key: body} if body else {})}
 
 
-class FakeStepFunctions:
-    """DescribeStateMachine and GetExecutionHistory, as the console reads them."""
-
-    def __init__(self, definition, events):
-        self.definition, self.events = definition, events
-
-    def describe_state_machine(self, **_):
-        return {"definition": json.dumps(self.definition)}
-
-    def get_execution_history(self, **_):
-        return {"events": self.events}
-
-
 def _progress(events, status):
-    definition = load_service(stage="local").state_machine_definition
-    reader = ConsoleReader(states=FakeStepFunctions(definition, events), dynamodb=None, table="t",
-                           state_machine_arn="arn:aws:states:us-east-1:1:stateMachine:m", outbox=None)
-    return reader._read_progress("arn", status)
+    return interpret(events, status, load_service(stage="local").state_machine_definition, Redactor())
 
 
 def test_a_wait_that_ends_on_its_planned_timer_is_no_error_but_an_unplanned_timeout_is():

@@ -13,7 +13,7 @@ from email import message_from_bytes, policy
 import pytest
 import requests
 
-from tests.workflow.conftest import LocalService, decide, text_of
+from local.service import LocalService, decide, text_of
 
 ANN, BOB, CY = "ann@example.com", "bob@example.com", "cy@example.com"
 BOSS = "boss@example.com"

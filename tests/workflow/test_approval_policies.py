@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 import requests
 
-from tests.workflow.conftest import LocalService, decide
+from local.service import LocalService, decide, eventually, holds
 
 ANN, BOB, CY = "ann@example.com", "bob@example.com", "cy@example.com"
 BOSS = "boss@example.com"
@@ -97,8 +96,8 @@ def test_reminders_go_to_those_who_have_not_voted_and_stop_with_the_outcome(two_
     assert decide(links[BOB]["approve"]).status_code == 200
     done = two_of_three.wait_until_done(name, timeout=2)  # the deciding vote ends the wait at once
     assert done["status"] == "SUCCEEDED"
-    time.sleep(4)  # past the second reminder's time
-    assert subjects_to(two_of_three, name, "Reminder") == [BOB, CY]
+    holds(lambda: subjects_to(two_of_three, name, "Reminder") == [BOB, CY], 4,  # past the second reminder's time
+          "a reminder went out after the outcome")
 
 
 def test_all_with_one_rejection_rejects_with_the_votes_in_the_cause(all_with_escalation):
@@ -154,10 +153,8 @@ def test_a_vote_that_lands_while_the_task_rearms_is_not_lost(local_service_facto
                                     LOCAL_FUNCTION_DELAY="followUp:2")
     name = service.start(8, 8)
     links = service.ballot_links(name, 1)
-    deadline = time.monotonic() + 10
-    while f"[{name}] -> FollowUp" not in service.log.read_text():
-        assert time.monotonic() < deadline, "the first wait never ended"
-        time.sleep(0.02)
+    eventually(lambda: f"[{name}] -> FollowUp" in service.log.read_text(), 10, "the first wait never ended",
+               interval=0.02)
     answer = decide(links["approver@example.com"]["approve"], "between waits")
     assert answer.status_code == 200
     done = service.wait_until_done(name, timeout=15)

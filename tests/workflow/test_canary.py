@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from local import hooks
+from local.service import eventually
 
 
 class RecordingEngine:
@@ -127,27 +128,29 @@ def test_state_machine_progress_and_emails_reach_the_engine(engine):
     ses.verify_email_identity(EmailAddress="a@example.com")
     ses.send_raw_email(Source="a@example.com", Destinations=["b@example.com"],
                        RawMessage={"Data": b"From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n\r\nbody"})
-    import time
-
-    deadline = time.monotonic() + 5
-    while ("canary-run", "ExecutionSucceeded") not in engine.events and time.monotonic() < deadline:
-        time.sleep(0.02)
+    try:
+        eventually(lambda: ("canary-run", "ExecutionSucceeded") in engine.events, 5, "no end event", interval=0.02)
+    except AssertionError:
+        pass  # the assertions below name the hook
     assert ("canary-run", "PassStateEntered") in engine.events, (
         "moto's EventManager.add_event / ExecutionWorker._get_evaluation_environment hook reports nothing")
     assert len(engine.emails) == 1, "moto.ses.models.SESBackend.send_raw_email hook wrote no .eml"
 
 
 def _wait_for_ends(engine, names, timeout=30):
-    import time
-
     ends = ("ExecutionSucceeded", "ExecutionFailed")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        finished = {name: kind for name, kind in engine.events if kind in ends and name in names}
-        if len(finished) == len(names):
-            return finished
-        time.sleep(0.02)
-    raise AssertionError(f"executions still running: {set(names) - set(finished)}")
+
+    def finished():
+        found = {name: kind for name, kind in engine.events if kind in ends and name in names}
+        return found if len(found) == len(names) else None
+
+    return eventually(finished, timeout, f"executions still running (of {sorted(names)})", interval=0.02)
+
+
+def _ended(sfn, arn, timeout, what="the execution did not end"):
+    """DescribeExecution once the execution is no longer RUNNING."""
+    return eventually(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
+                      timeout, what)
 
 
 def test_each_execution_reuses_the_parsed_definition_one_lambda_client_and_parsed_json_paths(engine, monkeypatch):
@@ -264,7 +267,6 @@ def test_concurrent_updates_answer_from_their_own_write_not_another_writers():
 def test_a_lambda_the_role_may_not_invoke_fails_the_task_as_step_functions_does(engine, integration):
     """The interpreter's clients reach the engine (local/iam.py checks them), and an invocation the
     role may not make fails the Task with Lambda.AWSLambdaException and the SDK's description."""
-    import time
 
     iam = boto3.client("iam")
     role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -276,10 +278,7 @@ def test_a_lambda_the_role_may_not_invoke_fails_the_task_as_step_functions_does(
     sfn = boto3.client("stepfunctions")
     machine = sfn.create_state_machine(name="denied", roleArn=role, definition=json.dumps(definition))["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=machine, name="denied-run", input=json.dumps({"refuse-invoke": 1}))
-    deadline = time.monotonic() + 10
-    while (status := sfn.describe_execution(executionArn=execution["executionArn"]))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "the execution did not end"
-        time.sleep(0.05)
+    status = _ended(sfn, execution["executionArn"], 10)
     assert engine.interpreter_clients, "lambda_eval_utils.boto_client_for no longer reaches the engine"
     assert engine.invocations == []
     assert status["status"] == "FAILED"
@@ -289,7 +288,6 @@ def test_a_lambda_the_role_may_not_invoke_fails_the_task_as_step_functions_does(
 
 
 def test_each_retry_attempt_of_a_token_wait_gets_a_new_token_and_its_full_timeout(engine):
-    import time
 
     iam = boto3.client("iam")
     role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -303,10 +301,7 @@ def test_each_retry_attempt_of_a_token_wait_gets_a_new_token_and_its_full_timeou
     sfn = boto3.client("stepfunctions")
     machine = sfn.create_state_machine(name="retry", roleArn=role, definition=json.dumps(definition))["stateMachineArn"]
     arn = sfn.start_execution(stateMachineArn=machine, name="retry-run", input="{}")["executionArn"]
-    deadline = time.monotonic() + 30
-    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    _ended(sfn, arn, 30)
     events = sfn.get_execution_history(executionArn=arn)["events"]
     scheduled = [e["timestamp"] for e in events if e["type"] == "TaskScheduled"]
     timed_out = [e["timestamp"] for e in events if e["type"] == "TaskTimedOut"]
@@ -341,7 +336,6 @@ def test_send_task_answers_past_awss_limits_are_refused(engine, call, field, lim
 @pytest.mark.parametrize("size, error", [(262_144, "States.DataLimitExceeded"), (200_000, None)])
 def test_moto_keeps_a_states_output_within_256_kib(engine, size, error):
     """moto enforces this limit itself (local/hooks.py relies on it): a result past 256 KiB fails."""
-    import time
 
     iam = boto3.client("iam")
     role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -351,8 +345,5 @@ def test_moto_keeps_a_states_output_within_256_kib(engine, size, error):
     sfn = boto3.client("stepfunctions")
     machine = sfn.create_state_machine(name="big", roleArn=role, definition=json.dumps(definition))["stateMachineArn"]
     arn = sfn.start_execution(stateMachineArn=machine, name=f"big-{size}", input=json.dumps({"big": size}))["executionArn"]
-    deadline = time.monotonic() + 10
-    while (status := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    status = _ended(sfn, arn, 10)
     assert status.get("error") == error, status.get("error")

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from tests.workflow.conftest import decide, free_port
+from local.service import decide, eventually, free_port
 
 # value (x + y) -> behaviour
 SERVER_ERROR, SLOW_ONCE, MALFORMED, TWICE, SILENT, ERROR_CALLBACK = 1001, 1002, 1003, 1004, 1005, 1006
@@ -40,7 +40,7 @@ class Partner:
                 if value == SERVER_ERROR:
                     return self._answer(503)
                 if value == SLOW_ONCE and attempt == 1:
-                    time.sleep(6)  # longer than the caller's 5 s HTTP timeout
+                    time.sleep(2)  # a partner slower than the caller's HTTP timeout (1 s below)
                 self._answer(202)
                 if value == SILENT:
                     return
@@ -74,13 +74,13 @@ def partner():
 
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory, partner):
-    from tests.workflow.conftest import LocalService
+    from local.service import LocalService
 
     directory = tmp_path_factory.mktemp("faults")
     service = LocalService(
         directory / "outbox", directory / "local.log",
         DOUBLING_API_URL=f"http://127.0.0.1:{partner.port}/double",
-        CALCULATION_TIMEOUT_SECONDS="2", RETRY_INTERVAL_SECONDS="1",
+        CALCULATION_TIMEOUT_SECONDS="2", RETRY_INTERVAL_SECONDS="1", HTTP_TIMEOUT_SECONDS="1",
     )
     yield service
     assert service.stop() == 0
@@ -115,9 +115,7 @@ def test_a_duplicate_callback_gets_409_and_the_first_wins(faulty, partner):
     name = faulty.start(TWICE - 1, 1)
     links = faulty.approval_links(name)
     # The partner sends its second callback after the first one let the run go on.
-    deadline = time.monotonic() + 10
-    while len(partner.callback_answers.get(TWICE, [])) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: len(partner.callback_answers.get(TWICE, [])) >= 2, 10, "no second callback")
     assert partner.callback_answers[TWICE] == [200, 409]
     decide(links["reject"])
     assert faulty.wait_until_done(name)["error"] == "ApprovalRejected"

@@ -1,6 +1,6 @@
 """Malformed and hostile requests on every route, over HTTP against `python -m local`.
 
-DESIGN, "Contract: HTTP API": every error answer carries a message a person understands, and no
+README, "Use" (the HTTP API): every error answer carries a message a person understands, and no
 input of any shape produces a 5xx or a stack trace. Each row of the table below is one request;
 each must answer its exact 4xx quickly, with a readable message (JSON `message`, or the approval
 pages' HTML `<p>`), and without a traceback. After the battery the service still runs a whole
@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 import requests
 
-from tests.workflow.conftest import decide
+from local.service import decide, eventually, holds
 
 TIMEOUT = 10  # seconds: a hang fails the case
 SAFE = 9007199254740991  # Number.MAX_SAFE_INTEGER, the bound of x and y
@@ -338,20 +338,23 @@ def validations_started(service) -> int:
 
 
 def test_an_invalid_start_request_starts_no_execution(local_service):
-    time.sleep(0.5)  # let anything started earlier in the session reach its first state
-    before = validations_started(local_service)
+    # Anything started earlier in the session has reached its first state once the count holds still.
+    counts: list[int] = []
+
+    def settled() -> int | None:
+        counts.append(validations_started(local_service))
+        return counts[-1] if len(counts) > 5 and len(set(counts[-6:])) == 1 else None
+
+    before = eventually(settled, 10, "the log kept changing", interval=0.1)
     invalid = [case for case in CASES if case.method == "POST" and case.path == "/start"]
     assert len(invalid) >= 20
     for case in invalid:
         assert send(local_service.url, case).status in (400, 415)
-    time.sleep(1.5)
-    assert validations_started(local_service) == before
+    holds(lambda: validations_started(local_service) == before, 1.5, "an invalid request started an execution")
     # The log does show a real start (so the count above measures something).
     name = local_service.start(1, 1)
-    deadline = time.monotonic() + 10
-    while validations_started(local_service) == before and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert f"[{name}] -> Validate" in local_service.log.read_text(errors="replace")
+    eventually(lambda: f"[{name}] -> Validate" in local_service.log.read_text(errors="replace"), 10,
+               f"{name} never reached Validate", interval=0.1)
     decide(local_service.approval_links(name)["reject"])
     assert local_service.wait_until_done(name)["error"] == "ApprovalRejected"
 

@@ -9,7 +9,7 @@ import json
 import requests
 
 from local.template import compiled_template
-from tests.workflow.conftest import decide
+from local.service import decide
 
 
 def template_without(tmp_path, role: str, action: str):

@@ -3,7 +3,7 @@ import socket
 import subprocess
 import sys
 
-from tests.workflow.conftest import ROOT, LocalService, decide
+from local.service import ROOT, LocalService, decide
 
 
 def test_a_busy_port_gives_a_clear_message_and_exit_code(tmp_path):

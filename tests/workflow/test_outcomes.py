@@ -1,12 +1,11 @@
-"""DESIGN's outcomes table, one whole execution per row, over HTTP."""
+"""README's outcomes table (Use), one whole execution per row, over HTTP."""
 
 import concurrent.futures
 import json
-import time
 
 import requests
 
-from tests.workflow.conftest import decide
+from local.service import decide, holds
 
 
 def test_approve_succeeds_with_the_whole_story(local_service):
@@ -35,8 +34,7 @@ def test_fetching_the_links_like_a_mail_scanner_decides_nothing(local_service):
             assert requests.get(link, timeout=10).status_code == 200
             # Only GET and POST are routes (as on API Gateway): other methods find nothing.
             assert requests.head(link, timeout=10).status_code == 404
-    time.sleep(0.5)
-    assert local_service.status(name)["status"] == "RUNNING"
+    holds(lambda: local_service.status(name)["status"] == "RUNNING", 0.5, "a fetched link decided")
     # The link still works for the person afterwards.
     assert decide(links["reject"]).status_code == 200
     assert local_service.wait_until_done(name)["error"] == "ApprovalRejected"

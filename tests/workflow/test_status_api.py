@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.workflow.conftest import decide
+from local.service import decide
 
 COMMENT = "Approuvé — «très bien», <b>merci</b>"
 
