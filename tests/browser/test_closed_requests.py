@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import local_service
+from tests.conftest import local_run
 from tests.browser.test_emails_and_pages import html_of, looks_finished, shoot
 from local.service import decide
 
@@ -16,8 +16,8 @@ ANN, BOB, BOSS = "ann@example.com", "bob@example.com", "boss@example.com"
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    yield from local_service(tmp_path_factory, "closed-requests", APPROVERS=f"{ANN},{BOB}", APPROVAL_POLICY="all",
-                             ESCALATION_EMAIL=BOSS, ESCALATE_AFTER_SECONDS="3", APPROVAL_TIMEOUT_SECONDS="120")
+    yield from local_run(tmp_path_factory, "closed-requests", APPROVERS=f"{ANN},{BOB}", APPROVAL_POLICY="all",
+                        ESCALATION_EMAIL=BOSS, ESCALATE_AFTER_SECONDS="3", APPROVAL_TIMEOUT_SECONDS="120")
 
 
 def test_a_stopped_request_s_pages_say_stopped_and_its_notice_says_so_too(service, browser):

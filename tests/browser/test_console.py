@@ -211,7 +211,7 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     page.keyboard.press("Enter")
     until(page, f"location.hash.endsWith('{approved}')")
     page.locator("#execution-status", has_text="succeeded").wait_for()
-    assert page.evaluate("document.activeElement.id") == "execution-title"
+    until(page, "document.activeElement && document.activeElement.id === 'execution-title'")
 
     context.close()
     hosts = {urlsplit(url).hostname for url in watch.urls if not url.startswith(("data:", "about:"))}
