@@ -28,8 +28,9 @@ from local.intrinsics import resolve_intrinsics
 ROOT = Path(__file__).resolve().parent.parent
 SIMULATOR = ROOT / "local" / "iam" / "simulate.mjs"
 ALLOWED = "Allowed"
-# The error code each service answers a denied call with (SES speaks the query protocol).
-_DENIED_CODE = {"ses": "AccessDenied"}
+# The error code each service answers a denied call with, by botocore's endpoint prefix (SES, whose
+# prefix is "email", speaks the query protocol).
+_DENIED_CODE = {"email": "AccessDenied"}
 
 
 class IamError(Exception):
@@ -141,21 +142,13 @@ class Simulator:
         self._answers: dict[str, str] = {}
 
     def decide(self, role: Role, principal: str, call: Call, account: str) -> str:
-        request = json.dumps(
-            {
-                "policies": list(role.policies),
-                "principal": principal,
-                "action": call.action,
-                "resource": call.resource,
-                "account": account,
-                "context": call.context,
-            },
-            sort_keys=True,
-        )
         key = json.dumps([role.logical_id, call.action, call.resource, call.context], sort_keys=True)
         with self._lock:
-            if key not in self._answers:
-                self._answers[key] = self._ask(request)
+            if key not in self._answers:  # the role's policies are serialized only for a new question
+                self._answers[key] = self._ask(json.dumps({
+                    "policies": list(role.policies), "principal": principal, "action": call.action,
+                    "resource": call.resource, "account": account, "context": call.context,
+                }))
             return self._answers[key]
 
     def start(self) -> None:

@@ -133,3 +133,17 @@ def test_eventbridge_may_invoke_the_function_of_each_rule_and_only_from_that_rul
         (target,) = rule["Properties"]["Targets"]
         granted = [p for p in permissions if p["FunctionName"] == target["Arn"] and name in json.dumps(p["SourceArn"])]
         assert len(granted) == 1 and granted[0]["Action"] == "lambda:InvokeFunction", name
+
+
+@pytest.mark.parametrize("service, operation, parameters, code", [
+    ("ses", "SendRawEmail", {"Source": "ceo@example.com", "Destinations": ["a@example.com"]}, "AccessDenied"),
+    ("dynamodb", "Scan", {"TableName": "approval-workflow-dev-callbacks"}, "AccessDeniedException"),
+])
+def test_a_denied_call_answers_with_the_services_own_error_code(packaged, iam, service, operation, parameters, code):
+    import boto3
+
+    model = boto3.client(service, region_name=REGION).meta.service_model.operation_model(operation)
+    with iam.acting_as(role_of(packaged, "RequestApprovalLambdaFunction")):
+        http, parsed = iam._before_call(None, model=model, context={"local-iam-parameters": parameters})
+    assert http.status_code == 403 and parsed["Error"]["Code"] == code
+    assert parsed["Error"]["Message"].startswith("User: arn:aws:sts::123456789012:assumed-role/")
