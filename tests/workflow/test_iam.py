@@ -12,24 +12,32 @@ from local.template import compiled_template
 from local.service import decide
 
 
-def template_without(tmp_path, role: str, action: str):
-    """The compiled template of the local stage, with `action` taken out of `role`'s policies."""
+# What stands in for a statement's last action or resource once it is taken out (nothing grants it).
+_NOTHING = {"Action": "sts:GetCallerIdentity", "Resource": "arn:aws:s3:::none"}
+
+
+def template_without(tmp_path, role: str, *, action: str | None = None, resource: str | None = None) -> str:
+    """The compiled template of the local stage with `action`, or every resource naming `resource`,
+    taken out of `role`'s policies; the path of the file written."""
+    field, unwanted = ("Action", lambda value: value == action) if action else (
+        "Resource", lambda value: resource in json.dumps(value))
     template = copy.deepcopy(compiled_template("local", environ={}))
     removed = 0
     for policy in template["Resources"][role]["Properties"]["Policies"]:
         for statement in policy["PolicyDocument"]["Statement"]:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            removed += action in actions
-            statement["Action"] = [kept for kept in actions if kept != action] or ["sts:GetCallerIdentity"]
-    assert removed, f"{role} was never granted {action}"
-    path = tmp_path / f"without-{action.replace(':', '-')}.json"
+            values = statement[field] if isinstance(statement[field], list) else [statement[field]]
+            kept = [value for value in values if not unwanted(value)]
+            removed += len(values) - len(kept)
+            statement[field] = kept or [_NOTHING[field]]
+    assert removed, f"{role} was never granted {action or resource}"
+    path = tmp_path / f"without-{(action or resource).replace(':', '-')}.json"
     path.write_text(json.dumps(template))
     return str(path)
 
 
 def test_without_the_state_machines_invoke_of_a_function_the_task_fails_as_on_aws(local_service_factory, tmp_path):
-    service = local_service_factory(LOCAL_TEMPLATE=template_without_resource(
-        tmp_path, "ApprovalStateMachineRole", "RequestApprovalLambdaFunction"))
+    service = local_service_factory(LOCAL_TEMPLATE=template_without(
+        tmp_path, "ApprovalStateMachineRole", resource="RequestApprovalLambdaFunction"))
     name = service.start(3, 4)
     status = service.wait_until_done(name)
     assert status["status"] == "FAILED"
@@ -43,23 +51,11 @@ def test_without_the_state_machines_invoke_of_a_function_the_task_fails_as_on_aw
     assert denied and "lambda:InvokeFunction" in denied[0] and "approval-workflow-local-requestApproval" in denied[0]
 
 
-def template_without_resource(tmp_path, role: str, function: str):
-    """The compiled template with `function` taken out of every statement of `role`."""
-    template = copy.deepcopy(compiled_template("local", environ={}))
-    for policy in template["Resources"][role]["Properties"]["Policies"]:
-        for statement in policy["PolicyDocument"]["Statement"]:
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            statement["Resource"] = [r for r in resources if function not in json.dumps(r)] or ["arn:aws:s3:::none"]
-    path = tmp_path / f"without-{function}.json"
-    path.write_text(json.dumps(template))
-    return str(path)
-
-
 def test_without_ses_send_the_approval_email_fails_the_execution_with_notification_failed(
     local_service_factory, tmp_path
 ):
-    service = local_service_factory(LOCAL_TEMPLATE=template_without(
-        tmp_path, "RequestApprovalIamRoleLambdaExecution", "ses:SendRawEmail"))
+    service = local_service_factory(
+        LOCAL_TEMPLATE=template_without(tmp_path, "RequestApprovalIamRoleLambdaExecution", action="ses:SendRawEmail"))
     name = service.start(3, 4)
     status = service.wait_until_done(name)
     assert (status["status"], status["error"]) == ("FAILED", "NotificationFailed")
@@ -70,8 +66,8 @@ def test_without_ses_send_the_approval_email_fails_the_execution_with_notificati
 
 
 def test_without_send_task_success_a_vote_cannot_reach_the_workflow(local_service_factory, tmp_path):
-    service = local_service_factory(LOCAL_TEMPLATE=template_without(
-        tmp_path, "ApprovalPagesIamRoleLambdaExecution", "states:SendTaskSuccess"))
+    service = local_service_factory(
+        LOCAL_TEMPLATE=template_without(tmp_path, "ApprovalPagesIamRoleLambdaExecution", action="states:SendTaskSuccess"))
     name = service.start(3, 4)
     links = service.approval_links(name)
     answer = decide(links["approve"])
@@ -82,7 +78,7 @@ def test_without_send_task_success_a_vote_cannot_reach_the_workflow(local_servic
 
 def test_without_the_partners_callback_permission_the_calculation_fails(local_service_factory, tmp_path):
     service = local_service_factory(
-        LOCAL_TEMPLATE=template_without(tmp_path, "CallbacksIamRoleLambdaExecution", "states:SendTaskSuccess"),
+        LOCAL_TEMPLATE=template_without(tmp_path, "CallbacksIamRoleLambdaExecution", action="states:SendTaskSuccess"),
         CALCULATION_TIMEOUT_SECONDS="2", RETRY_INTERVAL_SECONDS="1",
     )
     name = service.start(3, 4)
