@@ -13,6 +13,10 @@
   role may not make (local/iam.py) fails the Task with Lambda.AWSLambdaException, as on AWS.
 - Execution.stop: moto leaves an execution that waits for a task token RUNNING after
   StopExecution; AWS aborts it at once, so its tokens die. Release the waits as AWS would.
+- Environment.set_error: a Task running when StopExecution lands (a Lambda being invoked) has
+  its remaining steps pruned by moto, which then reports the pruning's own error ("Exception")
+  as an uncaught failure: the stopped execution would end FAILED. On AWS a stopped execution is
+  ABORTED, whatever its running state was doing; a failure after the stop is not recorded.
 - StepFunctionsParserBackend.send_task_success/_failure walk all executions and trip over one
   that is still starting (AttributeError: its environment is not set yet); try again briefly.
 - DynamoDBBackend / DynamoHandler requests: moto checks a condition and writes without a lock, so
@@ -63,6 +67,9 @@ def install(engine: Any) -> None:
     _replace(StepFunctionResponse, "send_task_failure", _send_task_failure)
     _replace(StepFunctionResponse, "send_task_success", _send_task_success)
     _replace(Execution, "stop", _stop_execution)
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    _replace(Environment, "set_error", _no_failure_after_stop(Environment.set_error))
     for name in ("send_task_success", "send_task_failure"):
         _replace(StepFunctionsParserBackend, name, _past_starting_executions(getattr(StepFunctionsParserBackend, name)))
     serialize_dynamodb_writes()
@@ -233,6 +240,18 @@ def _stop_execution(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
         return
     for endpoint in list(environment.callback_pool_manager._pool.values()):
         endpoint.notify(CallbackOutcomeSuccess(callback_id=endpoint.callback_id, output="{}"))
+
+
+def _no_failure_after_stop(original: Any) -> Any:
+    @functools.wraps(original)
+    def set_error(self: Any, error: Any) -> None:
+        from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+
+        if isinstance(self.program_state(), ProgramStopped):
+            return  # stopped stays ABORTED, as on AWS
+        original(self, error)
+
+    return set_error
 
 
 def _new_token_per_attempt(original: Any) -> Any:

@@ -76,6 +76,20 @@ def install_thread_environ() -> ThreadEnviron:
     return os.environ  # type: ignore[return-value]
 
 
+def _forget_unpublished_metrics() -> None:
+    """Each invocation's metrics end with it, as on Lambda, where @log_metrics publishes them.
+
+    Locally metrics are off (POWERTOOLS_METRICS_DISABLED), and Powertools then keeps them: its set
+    is shared by every Metrics of the process, and at 100 values add_metric publishes it whatever
+    the setting, which fails without a namespace (every 100th Calculate failed in a long session).
+    """
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+    if is_metrics_disabled():
+        Metrics().clear_metrics()
+
+
 class LambdaContext:
     """The attributes of the Lambda context object that handlers and Powertools read."""
 
@@ -122,7 +136,10 @@ class FunctionRunner:
         with self._environ.overlay(self._environments[name]), self._acting_as(name):
             handler = self._handler(function)
             context = LambdaContext(function, self._environments[name]["AWS_LAMBDA_FUNCTION_NAME"], self._region, self._account)
-            return handler(event, context)
+            try:
+                return handler(event, context)
+            finally:
+                _forget_unpublished_metrics()
 
     def _handler(self, function: Function) -> Callable[[Any, Any], Any]:
         with self._lock:

@@ -5,6 +5,7 @@ If a moto upgrade breaks one of them, this fails naming the hook, before any wor
 
 import inspect
 import json
+import time
 
 import boto3
 import pytest
@@ -20,6 +21,7 @@ class RecordingEngine:
         self.emails = []
         self.events = []
         self.interpreter_clients = []
+        self.on_event = None
 
     def invoke_lambda(self, name, event):
         self.invocations.append((name, event))
@@ -34,6 +36,8 @@ class RecordingEngine:
 
     def execution_event(self, execution, event_type, details):
         self.events.append((execution, event_type))
+        if self.on_event:
+            self.on_event(execution, event_type)
 
     def interpreter_client(self, client):
         """As the engine does with local/iam.py: the interpreter's Lambda calls may be refused."""
@@ -66,6 +70,7 @@ def test_hooked_moto_internals_have_the_expected_signatures():
     hooks.uninstall()  # moto's own functions, not the caching wrappers
     from moto.awslambda.models import LambdaFunction
     from moto.ses.models import SESBackend
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.backend.execution import Execution
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -91,6 +96,8 @@ def test_hooked_moto_internals_have_the_expected_signatures():
             StepFunctionsParserBackend, "send_task_success", ["self", "task_token", "outcome"]),
         "moto.stepfunctions.parser.backend.execution.Execution.stop": (
             Execution, "stop", ["self", "stop_date", "error", "cause"]),
+        "moto.stepfunctions.parser.asl.eval.environment.Environment.set_error": (
+            Environment, "set_error", ["self", "error"]),
         "moto.awslambda.models.LambdaFunction._invoke_lambda": (LambdaFunction, "_invoke_lambda", ["self", "event"]),
         "moto...state_task_lambda.StateTaskLambda._from_error": (StateTaskLambda, "_from_error", ["self", "env", "ex"]),
         "moto...state_task_service_lambda.StateTaskServiceLambda._from_error": (
@@ -347,3 +354,29 @@ def test_moto_keeps_a_states_output_within_256_kib(engine, size, error):
     arn = sfn.start_execution(stateMachineArn=machine, name=f"big-{size}", input=json.dumps({"big": size}))["executionArn"]
     status = _ended(sfn, arn, 10)
     assert status.get("error") == error, status.get("error")
+
+
+def test_an_execution_stopped_as_a_lambda_task_starts_ends_aborted_not_failed(engine):
+    """Environment.set_error: moto prunes the rest of a Task once the execution is stopped, and
+    reported the pruning as a failure ("Exception"): the stopped execution ended FAILED."""
+
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    function = boto3.client("lambda").create_function(
+        FunctionName="canary", Runtime="python3.12", Role=role, Handler="h.h", Code={"ZipFile": b"x"})["FunctionArn"]
+    definition = {"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": function, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": True},
+        "Caught": {"Type": "Fail", "Error": "Caught"}}}
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(name="stop", roleArn=role, definition=json.dumps(definition))["stateMachineArn"]
+    arn = f"{machine.replace(':stateMachine:', ':execution:')}:stop-run"
+
+    def stop_as_the_lambda_starts(execution, event_type):
+        if event_type == "LambdaFunctionStarted":
+            sfn.stop_execution(executionArn=arn)
+
+    engine.on_event = stop_as_the_lambda_starts
+    sfn.start_execution(stateMachineArn=machine, name="stop-run", input="{}")
+    status = _ended(sfn, arn, 10)
+    assert (status["status"], status.get("error")) == ("ABORTED", None), status
+    assert engine.invocations == []
