@@ -169,7 +169,8 @@ def store_items() -> dict[str, dict[str, Any]]:
     from moto import mock_aws
 
     from functions.common.approval_policy import ApprovalPolicy
-    from functions.common.callbacks import CALCULATION, ApprovalStore
+    from functions.common.callbacks.model import CALCULATION
+    from functions.common.callbacks.table import ApprovalStore
     from local.config import load_service
     from local.tables import callbacks_table_name, create_tables
 

@@ -5,14 +5,16 @@ import time
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
-from functions.approval_pages.logic import decision, parse_decision_form
+from functions.approval_pages.logic import parse_decision_form
 from functions.approval_pages.pages import confirm_page, decided_page, error_page
 from functions.common.aws import client
-from functions.common.callbacks import ApprovalStore, open_ballot, vote
+from functions.common.callbacks.delivery import open_ballot, vote
+from functions.common.callbacks.table import ApprovalStore
 from functions.common.errors import RequestRefused
 from functions.common.http import audit_of, body_text, media_type
 from functions.common.observability import logger
 from functions.common.settings import Settings
+from functions.common.vocabulary import Decision
 
 app = APIGatewayRestResolver()
 
@@ -30,30 +32,30 @@ def _refused(error: RequestRefused):
 @app.get("/approve")
 @app.get("/reject")
 def confirm():
-    action = app.current_event.resource.strip("/")
+    decision = Decision.of_action(app.current_event.resource.strip("/"))
     ballot_id = (app.current_event.query_string_parameters or {}).get("id")
     ballot, request = open_ballot(
         _store(), client("stepfunctions"), ballot_id or "", execution_arn=Settings.from_env().execution_arn, now=time.time()
     )
-    return confirm_page(ballot, request, action)
+    return confirm_page(ballot, request, decision)
 
 
 @app.post("/approve")
 @app.post("/reject")
 def decide():
-    action = app.current_event.resource.strip("/")
+    decision = Decision.of_action(app.current_event.resource.strip("/"))
     ballot_id, comment = parse_decision_form(body_text(app), media_type(app.current_event.headers))
     ballot, request = vote(
         _store(),
         client("stepfunctions"),
         ballot_id,
-        decision=decision(action),
+        decision=decision,
         comment=comment,
         audit=audit_of(app),
         execution_arn=Settings.from_env().execution_arn,
         now=time.time(),
     )
-    logger.info("vote recorded", extra={"decision": decision(action), "outcome": request.outcome})
+    logger.info("vote recorded", extra={"decision": decision, "outcome": request.outcome})
     return decided_page(ballot, request)
 
 

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from functions.approval_pages.pages import VERBS
-from functions.common.callbacks import check_callback_id
+from functions.common.callbacks.ids import check_callback_id
 from functions.common.errors import MalformedRequest
 
 MAX_COMMENT_CHARS = 500
@@ -31,8 +30,3 @@ def parse_decision_form(body: str | None, media_type: str) -> tuple[str, str]:
     if any(ord(char) < 32 and char not in _ALLOWED_CONTROL for char in comment):
         raise MalformedRequest("The comment contains control characters.")
     return callback_id, comment
-
-
-def decision(action: str) -> str:
-    """approve -> approved, reject -> rejected."""
-    return VERBS[action][1]

@@ -6,7 +6,7 @@ from html import escape
 
 from aws_lambda_powertools.event_handler import Response
 
-from functions.common.callbacks import ESCALATION, ApprovalRequest, Ballot
+from functions.common.callbacks.model import ESCALATION, ApprovalRequest, Ballot
 from functions.common.display import (
     APPROVE_COLOUR,
     REJECT_COLOUR,
@@ -16,6 +16,7 @@ from functions.common.display import (
     time_words,
 )
 from functions.common.errors import InvalidLink, RequestRefused
+from functions.common.vocabulary import Decision, Ending
 
 # No script, no framing, no referrer (the id is in the URL), nothing cached.
 SECURITY_HEADERS = {
@@ -49,9 +50,8 @@ _STYLE = (
     "ul.votes{padding-left:1.2rem;margin:.25rem 0 1rem}"
 )
 
-VERBS = {"approve": ("Approve", "approved"), "reject": ("Reject", "rejected")}
-_OTHER = {"approve": "reject", "reject": "approve"}
-_COLOUR = {"approved": APPROVE_COLOUR, "rejected": REJECT_COLOUR}
+_COLOUR = {Decision.APPROVED: APPROVE_COLOUR, Decision.REJECTED: REJECT_COLOUR}
+_OTHER = {Decision.APPROVED: Decision.REJECTED, Decision.REJECTED: Decision.APPROVED}
 
 
 def page(status_code: int, title: str, body: str) -> Response:
@@ -110,9 +110,9 @@ def voter_line(ballot: Ballot, request: ApprovalRequest) -> str:
     return line
 
 
-def confirm_page(ballot: Ballot, request: ApprovalRequest, action: str) -> Response:
-    verb, _ = VERBS[action]
-    other = _OTHER[action]
+def confirm_page(ballot: Ballot, request: ApprovalRequest, decision: Decision) -> Response:
+    action, other = decision.action, _OTHER[decision].action
+    verb = action.capitalize()
     form = (
         f'<form method="post" action="{escape(action)}">'
         f'<input type="hidden" name="id" value="{escape(ballot.id)}">'
@@ -120,7 +120,7 @@ def confirm_page(ballot: Ballot, request: ApprovalRequest, action: str) -> Respo
         '<textarea id="comment" name="comment" maxlength="500"></textarea>'
         f'<button type="submit" class="{escape(action)}">{escape(verb)}</button></form>'
         f'<p class="muted">Changed your mind? <a href="{escape(other)}?id={escape(ballot.id)}">'
-        f"{escape(VERBS[other][0])} instead</a>.</p>"
+        f"{escape(other.capitalize())} instead</a>.</p>"
     )
     intro = f"<p>Nothing is decided until you press <strong>{escape(verb)}</strong> below.</p>"
     return page(200, f"{verb} this request?", voter_line(ballot, request) + intro + request_details(request) + form)
@@ -130,14 +130,14 @@ def decided_page(ballot: Ballot, request: ApprovalRequest) -> Response:
     vote = request.vote_of(ballot.approver)
     mine = vote.decision if vote else "recorded"
     outcome = request.outcome
-    if request.ending not in (None, "approved", "rejected"):
+    if request.ending not in (None, Ending.APPROVED, Ending.REJECTED):
         what = (
             f"<p>Your answer was recorded, but the workflow {escape(str(request.ending))} before it could act on it: "
             "nothing more happens with this request.</p>"
         )
-    elif outcome == "approved":
+    elif outcome == Decision.APPROVED:
         what = "<p>The request is <strong>approved</strong>: the workflow goes on.</p>"
-    elif outcome == "rejected":
+    elif outcome == Decision.REJECTED:
         what = "<p>The request is <strong>rejected</strong>: the workflow stops and the requester is told.</p>"
     else:
         needed = request.policy.required - request.approvals

@@ -2,7 +2,7 @@
 
 from functions.calculate.logic import request_doubling
 from functions.common.aws import client
-from functions.common.callbacks import CallbackStore
+from functions.common.callbacks.table import CallbackStore
 from functions.common.observability import logger, metrics
 from functions.common.settings import Settings
 

@@ -4,7 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.common.callbacks import CALCULATION, CANCELLED, CallbackStore
+from functions.common.callbacks.model import CALCULATION
+from functions.common.callbacks.table import CallbackStore
+from functions.common.vocabulary import Status
 from functions.common.errors import DoublingApiUnavailable
 from functions.common.observability import logger, metrics
 from functions.common.outbound import requests
@@ -31,7 +33,7 @@ def request_doubling(
         refused, reason = True, f"could not be reached ({type(error).__name__})"
     if refused:
         # The partner may have answered before its HTTP answer failed: that answer stands.
-        store.mark(callback.id, CANCELLED, only_if_pending=True)
+        store.mark(callback.id, Status.CANCELLED, only_if_pending=True)
         metrics.add_metric(name="DoublingApiRefused", unit=MetricUnit.Count, value=1)
         raise DoublingApiUnavailable(f"The doubling API {reason}.")
     metrics.add_metric(name="DoublingRequested", unit=MetricUnit.Count, value=1)

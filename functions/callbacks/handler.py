@@ -5,7 +5,10 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from functions.callbacks.logic import resolution_from
 from functions.common.aws import client
-from functions.common.callbacks import CALCULATION, CallbackStore, check_callback_id, resolve
+from functions.common.callbacks.delivery import resolve
+from functions.common.callbacks.ids import check_callback_id
+from functions.common.callbacks.model import CALCULATION
+from functions.common.callbacks.table import CallbackStore
 from functions.common.http import add_json_error_answers, audit_of, json_response, parse_json_object
 from functions.common.observability import logger
 from functions.common.settings import Settings

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.common.callbacks import Resolution
+from functions.common.callbacks.model import Resolution
 from functions.common.errors import DoublingFailed, MalformedRequest
+from functions.common.vocabulary import Status
 
-SUCCEEDED = "SUCCEEDED"
-FAILED = "FAILED"
 MAX_RESULT = 4 * 9007199254740991
 # Step Functions' own limits for SendTaskFailure.
 MAX_ERROR_CHARS = 256
@@ -19,7 +18,7 @@ def resolution_from(body: dict[str, Any]) -> Resolution:
         result = body["result"]
         if type(result) is not int or abs(result) > MAX_RESULT:
             raise MalformedRequest("result must be an integer.")
-        return Resolution(status=SUCCEEDED, output={"doubled": result})
+        return Resolution(status=Status.SUCCEEDED, output={"doubled": result})
     if set(body) in ({"error"}, {"error", "cause"}):
         error, cause = body["error"], body.get("cause", "")
         if not isinstance(error, str) or not isinstance(cause, str):
@@ -27,7 +26,7 @@ def resolution_from(body: dict[str, Any]) -> Resolution:
         if len(error) > MAX_ERROR_CHARS or len(cause) > MAX_CAUSE_CHARS:
             raise MalformedRequest(f"error is limited to {MAX_ERROR_CHARS} and cause to {MAX_CAUSE_CHARS} characters.")
         return Resolution(
-            status=FAILED,
+            status=Status.FAILED,
             error=DoublingFailed.__name__,
             cause=f"{error}: {cause}" if cause else error,
         )

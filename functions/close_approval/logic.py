@@ -13,7 +13,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.common.approval_emails import outcome_email
-from functions.common.callbacks import ApprovalStore, approval_request_id, ending_of
+from functions.common.callbacks.ids import approval_request_id
+from functions.common.callbacks.model import ending_of
+from functions.common.callbacks.table import ApprovalStore
 from functions.common.email import Mailer
 from functions.common.errors import NotificationFailed
 from functions.common.observability import logger, metrics

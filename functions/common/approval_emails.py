@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from functions.common.callbacks import (
-    ENDED,
-    ENDED_APPROVED,
-    ENDED_REJECTED,
-    ESCALATION,
-    STOPPED,
-    TIMED_OUT,
-    ApprovalRequest,
-    Ballot,
-)
+from functions.common.callbacks.model import ESCALATION, ApprovalRequest, Ballot
+from functions.common.vocabulary import Ending
 from functions.common.display import (
     APPROVE_COLOUR,
     REJECT_COLOUR,
@@ -92,26 +84,26 @@ def ballot_email(request: ApprovalRequest, ballot: Ballot, settings: Settings, o
 
 
 _ENDING_HEADING = {
-    ENDED_APPROVED: "Approved",
-    ENDED_REJECTED: "Rejected",
-    TIMED_OUT: "Timed out",
-    STOPPED: "Stopped",
-    ENDED: "Ended",
+    Ending.APPROVED: "Approved",
+    Ending.REJECTED: "Rejected",
+    Ending.TIMED_OUT: "Timed out",
+    Ending.STOPPED: "Stopped",
+    Ending.ENDED: "Ended",
 }
 
 
 def outcome_email(request: ApprovalRequest, recipient: str, settings: Settings) -> Email:
     """How a closed request ended, for someone who was asked to decide it: no links, nothing to do."""
-    ending = request.ending or ENDED
+    ending = request.ending or Ending.ENDED
     numbers = request.context
     if request.outcome is not None:
         deciding = request.vote_of(request.decided_by or "")
         who = "you" if request.decided_by == recipient else request.decided_by
         role = " (the escalation contact)" if deciding is not None and deciding.role == ESCALATION else ""
         what = f"The request you were asked to decide is {ending}: {who}{role} gave the deciding answer."
-    elif ending == TIMED_OUT:
+    elif ending == Ending.TIMED_OUT:
         what = f"Nobody decided before the deadline ({deadline_text(request.expires_at)}), so the request timed out."
-    elif ending == STOPPED:
+    elif ending == Ending.STOPPED:
         what = "The workflow was stopped before a decision took effect, so the request is closed without one."
     else:
         what = "The workflow ended without acting on a decision, so the request is closed without one."

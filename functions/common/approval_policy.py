@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from functions.common.vocabulary import Decision
+
 DEFAULT_APPROVAL_TIMEOUT_SECONDS = 600
 # With 500-character comments and 254-character addresses, 50 votes and the escalation contact's
 # fill about a third of the request record's 400 KB and of the outcome's 256 KiB.
@@ -35,7 +37,6 @@ POLICY_KEYS = (
 )
 
 ANY, ALL = "any", "all"
-APPROVED, REJECTED = "approved", "rejected"
 
 # Deliberately plain: something@domain.tld, no spaces, no display names, no lists.
 _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -107,12 +108,12 @@ class ApprovalPolicy:
         )
 
     # -- deciding ------------------------------------------------------------------------
-    def outcome(self, approvals: int, rejections: int) -> str | None:
+    def outcome(self, approvals: int, rejections: int) -> Decision | None:
         """approved / rejected once the votes decide, else None."""
         if approvals >= self.required:
-            return APPROVED
+            return Decision.APPROVED
         if rejections >= self.rejection_limit:
-            return REJECTED
+            return Decision.REJECTED
         return None
 
     @property

@@ -18,7 +18,7 @@ def client(service: str) -> Any:
 
 def approval_services(settings: Any) -> dict[str, Any]:
     """What the functions that email the people asked work with: the approval store and the mailer."""
-    from functions.common.callbacks import ApprovalStore
+    from functions.common.callbacks.table import ApprovalStore
     from functions.common.email import Mailer
 
     return {"store": ApprovalStore(settings.table_name, client("dynamodb")), "mailer": Mailer(client("ses"))}

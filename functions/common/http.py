@@ -10,7 +10,7 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from functions.common.callbacks import Audit
+from functions.common.callbacks.model import Audit
 from functions.common.errors import RequestRefused, MalformedRequest
 
 if TYPE_CHECKING:

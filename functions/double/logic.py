@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 
-from functions.common.callbacks import check_callback_id
+from functions.common.callbacks.ids import check_callback_id
 from functions.common.errors import MalformedRequest
 from functions.common.observability import logger
 from functions.common.outbound import requests

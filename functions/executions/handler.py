@@ -6,7 +6,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
 from functions.common.aws import client
-from functions.common.callbacks import ApprovalStore, approval_request_id
+from functions.common.callbacks.ids import approval_request_id
+from functions.common.callbacks.table import ApprovalStore
 from functions.common.errors import NotFound, MalformedRequest
 from functions.common.http import add_json_error_answers, json_response
 from functions.common.observability import logger

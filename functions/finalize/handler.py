@@ -1,22 +1,13 @@
 """Finalize: the whole story of an approved execution, as its output."""
 
+from functions.common.callbacks.model import story_of
 from functions.common.observability import logger
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")
 def handler(event: dict, context: object) -> dict:
     calculation, approval = event["calculation"], event["approval"]
-    story = {
-        "x": event["input"]["x"],
-        "y": event["input"]["y"],
-        "sum": calculation["sum"],
-        "doubled": calculation["doubled"],
-        "decision": approval["decision"],
-        "comment": approval.get("comment", ""),
-        "decidedAt": approval["decidedAt"],
-        "approver": approval.get("approver", ""),
-        "policy": approval.get("policy", ""),
-        "votes": approval.get("votes", []),
-    }
+    numbers = {"x": event["input"]["x"], "y": event["input"]["y"], "sum": calculation["sum"], "doubled": calculation["doubled"]}
+    story = {**numbers, **story_of(approval)}
     logger.info("approved", extra={"decision": story["decision"]})
     return story

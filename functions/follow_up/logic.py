@@ -17,16 +17,10 @@ from typing import Any, Callable
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.common.approval_emails import REMINDER, ballot_email
-from functions.common.callbacks import (
-    APPROVER,
-    ESCALATION,
-    EXPIRED,
-    FOLLOW_UP_LEASE_SECONDS,
-    ApprovalRequest,
-    ApprovalStore,
-    Ballot,
-    approval_request_id,
-)
+from functions.common.callbacks.ids import approval_request_id
+from functions.common.callbacks.model import APPROVER, ESCALATION, ApprovalRequest, Ballot
+from functions.common.callbacks.table import FOLLOW_UP_LEASE_SECONDS, ApprovalStore
+from functions.common.vocabulary import Status
 from functions.common.email import Mailer
 from functions.common.errors import ApprovalTimedOut, NotificationFailed
 from functions.common.observability import logger, metrics
@@ -43,12 +37,12 @@ def follow_up(
 ) -> dict[str, int]:
     now = time.time() if now is None else now
     request = store.approval(approval_request_id(event["execution"]))
-    if request is None or request.status == EXPIRED:
+    if request is None or request.status == Status.EXPIRED:
         raise ApprovalTimedOut("Nobody decided before the deadline.")
     if not request.is_open:
         return {"seconds": DECIDED_WAIT_SECONDS}
     if now >= request.deadline - GRACE_SECONDS:
-        if store.close_approval(request.id, EXPIRED):
+        if store.close_approval(request.id, Status.EXPIRED):
             logger.info("approval timed out", extra={"approvals": request.approvals, "rejections": request.rejections})
             raise ApprovalTimedOut(
                 f"Nobody decided within {request.policy.timeout_seconds} seconds "

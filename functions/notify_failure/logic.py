@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from functions.common.callbacks import ApprovalRequest, ApprovalStore, approval_request_id
+from functions.common.callbacks.ids import approval_request_id
+from functions.common.callbacks.model import ApprovalRequest
+from functions.common.callbacks.table import ApprovalStore
 from functions.common.display import Message, deadline_text, relative_text
 from functions.common.email import Email, Mailer
 from functions.common.errors import (

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.common.callbacks import APPROVER, ApprovalStore, approval_request_id
+from functions.common.callbacks.ids import approval_request_id
+from functions.common.callbacks.model import APPROVER
+from functions.common.callbacks.table import ApprovalStore
 from local.console.history import iso_epoch
 
 

@@ -4,7 +4,8 @@ import time
 import boto3
 
 from functions.common.approval_policy import ApprovalPolicy
-from functions.common.callbacks import ApprovalStore, new_callback_id
+from functions.common.callbacks.ids import new_callback_id
+from functions.common.callbacks.table import ApprovalStore
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "pytest"}
 from tests.support import CALLBACKS_TABLE as TABLE

@@ -2,7 +2,7 @@ import json
 
 import boto3
 
-from functions.common.callbacks import new_callback_id
+from functions.common.callbacks.ids import new_callback_id
 from tests.support import CALLBACKS_TABLE
 
 JSON = {"Content-Type": "application/json"}

@@ -6,7 +6,8 @@ import time
 import boto3
 import requests
 
-from functions.common.callbacks import ApprovalStore, approval_request_id
+from functions.common.callbacks.ids import approval_request_id
+from functions.common.callbacks.table import ApprovalStore, CallbackStore
 from local.eventbridge import execution_status_change, matches
 from local.service import eventually, holds
 from tests.handlers.test_approval_pages import FORM, TABLE, form
@@ -65,7 +66,7 @@ def test_ids_are_kept_apart_an_approval_link_is_no_callback_and_a_callback_no_ap
     ballot_id = harness.approval_id(arn)
     answer = requests.post(f"{harness.url}/callbacks/{ballot_id}", json={"result": 36}, timeout=10)
     assert answer.status_code == 404 and "unknown" in answer.json()["message"]
-    partner = store().register(kind="calculation", task_token="t", execution="e", ttl_seconds=60, context={})
+    partner = CallbackStore(TABLE, boto3.client("dynamodb", region_name="us-east-1")).register(kind="calculation", task_token="t", execution="e", ttl_seconds=60, context={})
     for method, action in (("GET", "approve"), ("GET", "reject"), ("POST", "approve"), ("POST", "reject")):
         if method == "GET":
             status, _, body = harness.call("approvalPages", "GET", f"/{action}", query=f"id={partner.id}")
@@ -74,7 +75,7 @@ def test_ids_are_kept_apart_an_approval_link_is_no_callback_and_a_callback_no_ap
         assert status == 404 and "unknown" in body, (method, action)
     # Neither was touched: the approval still waits, the partner's callback is still pending.
     assert harness.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
-    assert store().get(partner.id).status == "PENDING"
+    assert CallbackStore(TABLE, boto3.client("dynamodb", region_name="us-east-1")).get(partner.id).status == "PENDING"
     assert json.loads(requests.get(f"{harness.url}/executions/{arn.rsplit(':', 1)[1]}", timeout=10).text)[
         "approval"]["approvals"] == 0
     harness.sfn.stop_execution(executionArn=arn)

@@ -4,7 +4,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.common.callbacks import ApprovalStore
+from functions.common.callbacks.table import ApprovalStore, CallbackStore
 from local.hooks import serialize_dynamodb_writes
 from tests.support import create_tables_from_serverless_yml
 
@@ -20,3 +20,8 @@ def table():
 @pytest.fixture
 def store(table):
     return ApprovalStore(table, boto3.client("dynamodb"))
+
+
+@pytest.fixture
+def callback_store(table):
+    return CallbackStore(table, boto3.client("dynamodb"))

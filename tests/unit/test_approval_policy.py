@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from deploy.approval_policy import plan
-from functions.common.approval_policy import APPROVED, REJECTED, ApprovalPolicy, PolicyError
+from functions.common.approval_policy import ApprovalPolicy, PolicyError
+from functions.common.vocabulary import Decision
 
 ROOT = Path(__file__).resolve().parents[2]
 THREE = "ann@example.com,bob@example.com,cy@example.com"
@@ -33,21 +34,21 @@ def decide(policy, votes):
 @pytest.mark.parametrize(
     "rule, votes, outcome",
     [
-        ("any", ["approve"], APPROVED),
-        ("any", ["reject"], REJECTED),
-        ("any", ["reject", "approve"], REJECTED),  # the first vote decides
+        ("any", ["approve"], Decision.APPROVED),
+        ("any", ["reject"], Decision.REJECTED),
+        ("any", ["reject", "approve"], Decision.REJECTED),  # the first vote decides
         ("all", ["approve", "approve"], None),
-        ("all", ["approve", "approve", "approve"], APPROVED),
-        ("all", ["approve", "reject"], REJECTED),  # one rejection rejects
+        ("all", ["approve", "approve", "approve"], Decision.APPROVED),
+        ("all", ["approve", "reject"], Decision.REJECTED),  # one rejection rejects
         ("1", ["reject"], None),  # k = 1: one approval suffices, so one rejection decides nothing
-        ("1", ["reject", "reject", "approve"], APPROVED),
-        ("1", ["reject", "reject", "reject"], REJECTED),
+        ("1", ["reject", "reject", "approve"], Decision.APPROVED),
+        ("1", ["reject", "reject", "reject"], Decision.REJECTED),
         ("2", ["approve", "reject"], None),
-        ("2", ["approve", "reject", "approve"], APPROVED),
-        ("2", ["reject", "reject"], REJECTED),  # 2 approvals can no longer be reached
+        ("2", ["approve", "reject", "approve"], Decision.APPROVED),
+        ("2", ["reject", "reject"], Decision.REJECTED),  # 2 approvals can no longer be reached
         ("3", ["approve", "approve"], None),  # k = n behaves like all
-        ("3", ["approve", "reject"], REJECTED),
-        ("3", ["approve", "approve", "approve"], APPROVED),
+        ("3", ["approve", "reject"], Decision.REJECTED),
+        ("3", ["approve", "approve", "approve"], Decision.APPROVED),
     ],
 )
 def test_policy_outcomes(rule, votes, outcome):

@@ -7,18 +7,10 @@ import time
 import pytest
 
 from functions.common.approval_policy import ApprovalPolicy
-from functions.common.callbacks import (
-    APPROVED,
-    EXPIRED,
-    FOLLOW_UP_LEASE_SECONDS,
-    REJECTED,
-    STOPPED,
-    ApprovalStore,
-    Audit,
-    open_ballot,
-    rearm_approval,
-    vote,
-)
+from functions.common.callbacks.delivery import open_ballot, rearm_approval, vote
+from functions.common.callbacks.model import Audit
+from functions.common.callbacks.table import FOLLOW_UP_LEASE_SECONDS, ApprovalStore
+from functions.common.vocabulary import Ending, Status
 from functions.common.errors import AlreadyResolved, Expired, NotFound
 from tests.support import FakeStates
 
@@ -53,7 +45,7 @@ def test_two_of_three_with_a_rejection_in_between(store):
     assert cast(store, states, ballots["bob@example.com"], "rejected", "no")[1].outcome is None
     assert states.calls == []
     _, request = cast(store, states, ballots["cy@example.com"], comment="ok")
-    assert request.status == APPROVED and request.decided_by == "cy@example.com"
+    assert request.status == Status.APPROVED and request.decided_by == "cy@example.com"
     ((name, call),) = states.calls
     assert name == "send_task_success" and call["taskToken"] == TOKEN
     output = json.loads(call["output"])
@@ -68,7 +60,7 @@ def test_a_rejection_that_makes_k_unreachable_rejects_with_the_votes_as_written(
     _, ballots = open_request(store, "2")
     cast(store, states, ballots["ann@example.com"], "rejected", "trop cher — «non»")
     _, request = cast(store, states, ballots["bob@example.com"], "rejected", "<b>no</b>")
-    assert request.status == REJECTED
+    assert request.status == Status.REJECTED
     ((name, call),) = states.calls
     assert name == "send_task_failure" and call["error"] == "ApprovalRejected"
     assert "trop cher — «non»" in call["cause"] and "\\u" not in call["cause"]
@@ -123,7 +115,7 @@ def test_every_approver_clicking_several_times_at_once_counts_each_once_and_deci
     for thread in threads:
         thread.join()
     request = store.approval("approval#exec-1")
-    assert request.approvals == 3 and len(request.votes) == 3 and request.status == APPROVED
+    assert request.approvals == 3 and len(request.votes) == 3 and request.status == Status.APPROVED
     assert answers.count(409) == 12
     assert [name for name, _ in states.calls] == ["send_task_success"]
 
@@ -136,7 +128,7 @@ def test_the_escalation_contact_decides_alone_and_later_votes_answer_409(store):
     assert store.add_escalation(store.approval(request.id), time.time()) is None  # once
     _, decided = cast(store, states, contact.id, "approved", "go")
     # The contact's vote counts with the others ("so far" on the pages includes it).
-    assert decided.status == APPROVED and decided.decided_by == "boss@example.com" and decided.approvals == 2
+    assert decided.status == Status.APPROVED and decided.decided_by == "boss@example.com" and decided.approvals == 2
     with pytest.raises(AlreadyResolved, match="already decided: approved"):
         cast(store, states, ballots["bob@example.com"])
     assert json.loads(states.calls[0][1]["output"])["votes"][-1]["role"] == "escalation"
@@ -146,16 +138,16 @@ def test_a_decision_made_between_two_waits_is_delivered_by_the_next_wait_once(st
     _, ballots = open_request(store, "any")
     between = FakeStates(dead_tokens={TOKEN})  # the first wait timed out; the next has not started
     _, request = cast(store, between, ballots["ann@example.com"])
-    assert request.status == APPROVED and between.calls == []
+    assert request.status == Status.APPROVED and between.calls == []
     states = FakeStates()
-    rearm_approval(store, states, "exec-1", "token-of-the-next-wait")
+    rearm_approval(store, states, "exec-1", task_token="token-of-the-next-wait")
     ((name, call),) = states.calls
     assert name == "send_task_success" and call["taskToken"] == "token-of-the-next-wait"
 
 
 def test_a_wait_armed_before_the_decision_receives_it_from_the_voter(store):
     _, ballots = open_request(store, "any")
-    rearm_approval(store, FakeStates(), "exec-1", "token-of-the-next-wait")  # still open: nothing sent
+    rearm_approval(store, FakeStates(), "exec-1", task_token="token-of-the-next-wait")  # still open: nothing sent
     states = FakeStates(dead_tokens={TOKEN})
     cast(store, states, ballots["ann@example.com"])
     assert [call["taskToken"] for _, call in states.calls] == ["token-of-the-next-wait"]
@@ -167,7 +159,7 @@ def test_a_vote_for_a_stopped_execution_closes_the_request_records_nothing_and_a
     with pytest.raises(Expired, match="stopped"):
         cast(store, ended, ballots["ann@example.com"])
     request = store.approval("approval#exec-1")
-    assert request.closed_as == STOPPED and request.votes == () and request.outcome is None
+    assert request.closed_as == Ending.STOPPED and request.votes == () and request.outcome is None
     with pytest.raises(Expired, match="stopped"):
         page(store, ballots["bob@example.com"])  # even where the execution reads as running
     assert ended.calls == []
@@ -179,15 +171,15 @@ def test_a_deciding_vote_whose_task_died_meanwhile_stays_counted_and_the_request
     states = FakeStates(dead_task_code="TaskTimedOut")
     states.describe_execution = lambda executionArn, answers=iter(["RUNNING", "ABORTED"]): {"status": next(answers)}
     _, request = cast(store, states, ballots["ann@example.com"], comment="yes")
-    assert request.closed_as == STOPPED and request.outcome is None and request.ending == STOPPED
+    assert request.closed_as == Ending.STOPPED and request.outcome is None and request.ending == Ending.STOPPED
     assert [vote.comment for vote in request.votes] == ["yes"]  # counted before the close, and said so
 
 
 def test_the_close_happens_once_and_so_do_the_notices(store):
     request, ballots = open_request(store, "2")
     cast(store, FakeStates(), ballots["ann@example.com"])
-    closed = store.close(request, STOPPED, "ABORTED", time.time())
-    assert closed is not None and closed.closed_as == STOPPED and not closed.is_open
+    closed = store.close(request, Ending.STOPPED, "ABORTED", time.time())
+    assert closed is not None and closed.closed_as == Ending.STOPPED and not closed.is_open
     assert store.close(request, "approved", "SUCCEEDED", time.time()) is None  # a second report changes nothing
     assert store.claim_notices(request.id, time.time()) is True
     assert store.claim_notices(request.id, time.time()) is False
@@ -215,7 +207,7 @@ def test_a_deciding_vote_waits_for_follow_up_emails_being_sent_and_none_start_af
     store.end_follow_up(request.id)
     assert decided.wait(5)
     voter.join()
-    assert store.approval(request.id).status == APPROVED
+    assert store.approval(request.id).status == Status.APPROVED
     assert store.count_reminder(store.approval(request.id)) is False  # no follow-up once decided
     assert FOLLOW_UP_LEASE_SECONDS <= 12  # a voter never waits past the page function's 15 s
 
@@ -224,18 +216,18 @@ def test_reminder_rounds_and_deadline_are_recorded_once(store):
     request, _ = open_request(store, "any", REMINDER_INTERVAL_SECONDS=60)
     assert store.count_reminder(request) is True
     assert store.count_reminder(request) is False  # the same round again: someone did it first
-    assert store.close_approval(request.id, EXPIRED) is True
+    assert store.close_approval(request.id, Status.EXPIRED) is True
     assert store.count_reminder(store.approval(request.id)) is False  # never after the end
 
 
-def test_a_retried_request_opens_nothing_new_and_links_of_other_kinds_are_unknown(store):
+def test_a_retried_request_opens_nothing_new_and_links_of_other_kinds_are_unknown(store, callback_store):
     request, ballots = open_request(store)
     policy = request.policy
     assert store.create_approval(task_token="t2", execution="exec-1", policy=policy, context=NUMBERS,
                                  started_at=time.time()) is None
     with pytest.raises(NotFound):
         store.ballot("A" * 32)
-    registered = store.register(kind="calculation", task_token="t", execution="e", ttl_seconds=60, context={})
+    registered = callback_store.register(kind="calculation", task_token="t", execution="e", ttl_seconds=60, context={})
     with pytest.raises(NotFound):
         store.ballot(registered.id)
     assert "taskToken" not in repr(store.approval(request.id)) and TOKEN not in repr(store.approval(request.id))
@@ -252,7 +244,8 @@ def test_the_largest_request_fits_dynamodb_and_step_functions_limits(store):
     500-character comment of characters JSON must escape and of 4-byte characters: the record
     stays under 400 KB (moto refuses more), the rejection cause under 32,768 characters, with
     the deciding vote's comment whole."""
-    from functions.common.callbacks import CAUSE_LIMIT
+    from functions.common.callbacks.model import CAUSE_LIMIT
+    from functions.common.vocabulary import Ending, Status
 
     approvers = longest_addresses(50)
     states = FakeStates()
@@ -272,7 +265,8 @@ def test_the_largest_request_fits_dynamodb_and_step_functions_limits(store):
 
 
 def test_a_cause_within_the_limit_keeps_every_comment_as_written():
-    from functions.common.callbacks import rejection_cause
+    from functions.common.callbacks.model import rejection_cause
+    from functions.common.vocabulary import Ending, Status
 
     votes = [{"approver": f"a{i}@example.com", "decision": "rejected", "comment": "non — «trop cher»\n" * 20,
               "decidedAt": "2026-12-01T00:00:00+00:00", "role": "approver"} for i in range(3)]
@@ -304,12 +298,12 @@ def test_more_approvers_than_the_limit_are_refused_naming_the_key():
 
 def test_an_end_reported_while_follow_up_sends_closes_after_it_or_is_retried(store, monkeypatch):
     from functions.close_approval.logic import CloseDeferred, close_approval
-    from functions.common import callbacks
+    from functions.common.callbacks import table
     from functions.common.settings import Settings
 
     request, _ = open_request(store, "any", REMINDER_INTERVAL_SECONDS=60)
     assert store.count_reminder(request) is True  # the lease: 10 s
-    monkeypatch.setattr(callbacks, "FOLLOW_UP_LEASE_SECONDS", 0)  # the close gives up after 2 s, not 12
+    monkeypatch.setattr(table, "FOLLOW_UP_LEASE_SECONDS", 0)  # the close gives up after 2 s, not 12
     event = {"detail": {"name": "exec-1", "status": "ABORTED"}}
 
     class Mailer:
@@ -326,4 +320,4 @@ def test_an_end_reported_while_follow_up_sends_closes_after_it_or_is_retried(sto
     store.end_follow_up(request.id)
     answer = close_approval(event, store=store, mailer=mailer, settings=Settings(sender_email="w@example.com"))
     assert answer == {"closed": True, "notices": 3} and sorted(mailer.sent) == THREE
-    assert store.approval(request.id).closed_as == STOPPED
+    assert store.approval(request.id).closed_as == Ending.STOPPED

@@ -1,4 +1,4 @@
-"""Calculate marks its callback CANCELLED when the doubling API's answer fails, but never over an
+"""Calculate marks its callback Status.CANCELLED when the doubling API's answer fails, but never over an
 answer the partner already gave through the callback (its POST can fail after it called back)."""
 
 import pytest
@@ -6,7 +6,9 @@ import requests
 
 from functions.calculate.logic import request_doubling
 from functions.callbacks.logic import resolution_from
-from functions.common.callbacks import CALCULATION, CANCELLED, Audit, resolve
+from functions.common.callbacks.delivery import resolve
+from functions.common.callbacks.model import CALCULATION, Audit
+from functions.common.vocabulary import Status
 from functions.common.errors import DoublingApiUnavailable
 from functions.common.settings import Settings
 from tests.support import FakeStates
@@ -30,15 +32,15 @@ class Partner:
         raise requests.ConnectionError("connection reset")
 
 
-def test_a_failed_request_cancels_the_pending_callback(store):
-    partner = Partner(store, answers_first=False)
+def test_a_failed_request_cancels_the_pending_callback(callback_store):
+    partner = Partner(callback_store, answers_first=False)
     with pytest.raises(DoublingApiUnavailable):
-        request_doubling(EVENT, store=store, settings=SETTINGS, http=partner)
-    assert store.get(partner.callback_id).status == CANCELLED
+        request_doubling(EVENT, store=callback_store, settings=SETTINGS, http=partner)
+    assert callback_store.get(partner.callback_id).status == Status.CANCELLED
 
 
-def test_a_failed_request_leaves_the_partners_answer_as_it_is(store):
-    partner = Partner(store, answers_first=True)
+def test_a_failed_request_leaves_the_partners_answer_as_it_is(callback_store):
+    partner = Partner(callback_store, answers_first=True)
     with pytest.raises(DoublingApiUnavailable):
-        request_doubling(EVENT, store=store, settings=SETTINGS, http=partner)
-    assert store.get(partner.callback_id).status == "SUCCEEDED"
+        request_doubling(EVENT, store=callback_store, settings=SETTINGS, http=partner)
+    assert callback_store.get(partner.callback_id).status == "SUCCEEDED"

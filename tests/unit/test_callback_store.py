@@ -4,28 +4,20 @@ import time
 
 import pytest
 
-from functions.common.callbacks import (
-    APPROVAL,
-    CALCULATION,
-    EXPIRED,
-    PENDING,
-    Audit,
-    Resolution,
-    check_callback_id,
-    new_callback_id,
-    resolve,
-)
+from functions.common.callbacks.delivery import resolve
+from functions.common.callbacks.ids import check_callback_id, new_callback_id
+from functions.common.callbacks.model import CALCULATION, Audit, Resolution
 from functions.common.errors import AlreadyResolved, Expired, MalformedRequest, NotFound
+from functions.common.vocabulary import Status
 from tests.support import FakeStates
 
 TOKEN = "token-" + "s" * 40
-APPROVE = Resolution(status="APPROVED", output={"decision": "approved"}, decision="approved", comment="ok")
+DOUBLED = Resolution(status=Status.SUCCEEDED, output={"doubled": 6})
 
 
-
-def register(store, ttl=60, now=None, kind=APPROVAL):
-    return store.register(kind=kind, task_token=TOKEN, execution="exec-1", ttl_seconds=ttl,
-                          context={"x": 1, "y": 2, "sum": 3, "doubled": 6}, now=now)
+def register(callback_store, ttl=60, now=None, kind=CALCULATION):
+    return callback_store.register(kind=kind, task_token=TOKEN, execution="exec-1", ttl_seconds=ttl,
+                          context={"x": 1, "y": 2, "sum": 3}, now=now)
 
 
 def test_ids_are_192_bit_url_safe_and_unique():
@@ -41,52 +33,52 @@ def test_malformed_ids_are_refused_before_any_lookup(bad):
         check_callback_id(bad)
 
 
-def test_register_stores_pending_with_expiry_and_get_never_returns_the_token(store):
-    callback = register(store, ttl=600, now=1_000)
-    stored = store.get(callback.id)
-    assert stored.status == PENDING
+def test_register_stores_pending_with_expiry_and_get_never_returns_the_token(callback_store):
+    callback = register(callback_store, ttl=600, now=1_000)
+    stored = callback_store.get(callback.id)
+    assert stored.status == Status.PENDING
     assert stored.expires_at == 1_600
-    assert stored.context == {"x": 1, "y": 2, "sum": 3, "doubled": 6}
+    assert stored.context == {"x": 1, "y": 2, "sum": 3}
     assert TOKEN not in repr(stored)
 
 
-def test_resolve_records_one_decision_and_sends_the_merged_output(store):
+def test_resolve_records_one_decision_and_sends_the_merged_output(callback_store):
     states = FakeStates()
-    callback = register(store)
-    decided = resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit("10.0.0.1", "ua"))
-    assert decided.status == "APPROVED" and decided.decision == "approved" and decided.comment == "ok"
+    callback = register(callback_store)
+    decided = resolve(callback_store, states, callback.id, kind=CALCULATION, resolution=DOUBLED, audit=Audit("10.0.0.1", "ua"))
+    assert decided.status == Status.SUCCEEDED and TOKEN not in repr(decided)
     ((name, kwargs),) = states.calls
     assert name == "send_task_success" and kwargs["taskToken"] == TOKEN
-    assert json.loads(kwargs["output"]) == {"x": 1, "y": 2, "sum": 3, "doubled": 6, "decision": "approved"}
+    assert json.loads(kwargs["output"]) == {"x": 1, "y": 2, "sum": 3, "doubled": 6}
 
 
-def test_failure_resolution_sends_task_failure(store):
+def test_failure_resolution_sends_task_failure(callback_store):
     states = FakeStates()
-    callback = register(store)
-    rejection = Resolution(status="REJECTED", error="ApprovalRejected", cause="no", decision="rejected")
-    resolve(store, states, callback.id, kind=APPROVAL, resolution=rejection, audit=Audit())
-    assert states.calls == [("send_task_failure", {"taskToken": TOKEN, "error": "ApprovalRejected", "cause": "no"})]
+    callback = register(callback_store)
+    refusal = Resolution(status=Status.FAILED, error="DoublingFailed", cause="no")
+    resolve(callback_store, states, callback.id, kind=CALCULATION, resolution=refusal, audit=Audit())
+    assert states.calls == [("send_task_failure", {"taskToken": TOKEN, "error": "DoublingFailed", "cause": "no"})]
 
 
-def test_second_resolution_is_refused_as_already_decided(store):
+def test_second_resolution_is_refused_as_already_decided(callback_store):
     states = FakeStates()
-    callback = register(store)
-    resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
+    callback = register(callback_store)
+    resolve(callback_store, states, callback.id, kind=CALCULATION, resolution=DOUBLED, audit=Audit())
     with pytest.raises(AlreadyResolved):
-        resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
+        resolve(callback_store, states, callback.id, kind=CALCULATION, resolution=DOUBLED, audit=Audit())
     assert len(states.calls) == 1
 
 
-def test_concurrent_resolutions_produce_exactly_one_decision(store):
+def test_concurrent_resolutions_produce_exactly_one_decision(callback_store):
     states = FakeStates()
-    callback = register(store)
+    callback = register(callback_store)
     outcomes = []
     barrier = threading.Barrier(10)
 
     def attempt():
         barrier.wait()
         try:
-            resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
+            resolve(callback_store, states, callback.id, kind=CALCULATION, resolution=DOUBLED, audit=Audit())
             outcomes.append("decided")
         except AlreadyResolved:
             outcomes.append("409")
@@ -100,38 +92,38 @@ def test_concurrent_resolutions_produce_exactly_one_decision(store):
     assert len(states.calls) == 1
 
 
-def test_expired_callback_is_refused_and_not_sent(store):
+def test_expired_callback_is_refused_and_not_sent(callback_store):
     states = FakeStates()
-    callback = register(store, ttl=10, now=time.time() - 60)
+    callback = register(callback_store, ttl=10, now=time.time() - 60)
     with pytest.raises(Expired):
-        resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
+        resolve(callback_store, states, callback.id, kind=CALCULATION, resolution=DOUBLED, audit=Audit())
     assert states.calls == []
-    assert store.get(callback.id).status == PENDING
+    assert callback_store.get(callback.id).status == Status.PENDING
 
 
-def test_unknown_id_and_wrong_kind_are_not_found(store):
+def test_unknown_id_and_wrong_kind_are_not_found(callback_store):
     states = FakeStates()
     with pytest.raises(NotFound):
-        resolve(store, states, new_callback_id(), kind=APPROVAL, resolution=APPROVE, audit=Audit())
-    calculation = register(store, kind=CALCULATION)
+        resolve(callback_store, states, new_callback_id(), kind=CALCULATION, resolution=DOUBLED, audit=Audit())
+    other_kind = register(callback_store, kind="another-kind")
     with pytest.raises(NotFound):
-        resolve(store, states, calculation.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
+        resolve(callback_store, states, other_kind.id, kind=CALCULATION, resolution=DOUBLED, audit=Audit())
 
 
 @pytest.mark.parametrize("code", ["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"])
-def test_a_task_that_no_longer_waits_turns_the_answer_into_expired(store, code):
-    callback = register(store)
+def test_a_task_that_no_longer_waits_turns_the_answer_into_expired(callback_store, code):
+    callback = register(callback_store)
     with pytest.raises(Expired):
-        resolve(store, FakeStates(dead_task_code=code), callback.id, kind=APPROVAL, resolution=APPROVE, audit=Audit())
-    assert store.get(callback.id).status == EXPIRED
+        resolve(callback_store, FakeStates(dead_task_code=code), callback.id, kind=CALCULATION, resolution=DOUBLED, audit=Audit())
+    assert callback_store.get(callback.id).status == Status.EXPIRED
 
 
-def test_an_id_never_expires_before_the_task_it_resumes(store):
+def test_an_id_never_expires_before_the_task_it_resumes(callback_store):
     """The task started (and its timeout began) before the id was registered, at 1000.7 here: a
     partner answer 0.3 s before the task's own timeout still finds the id open."""
-    callback = register(store, ttl=60, now=1_000.7)
+    callback = register(callback_store, ttl=60, now=1_000.7)
     assert callback.expires_at == 1_061
     states = FakeStates()
-    resolve(store, states, callback.id, kind=APPROVAL, resolution=APPROVE,
+    resolve(callback_store, states, callback.id, kind=CALCULATION, resolution=DOUBLED,
             audit=Audit(source_ip="", user_agent=""), now=1_060.4)
     assert [name for name, _ in states.calls] == ["send_task_success"]

@@ -146,7 +146,9 @@ class RecordingDynamoDB:
 @mock_aws
 def test_the_approval_is_its_summary_and_one_row_per_approver_read_without_the_task_token():
     from functions.common.approval_policy import ApprovalPolicy
-    from functions.common.callbacks import ApprovalStore, Audit, vote
+    from functions.common.callbacks.delivery import vote
+    from functions.common.callbacks.model import Audit
+    from functions.common.callbacks.table import ApprovalStore
     from tests.support import FakeStates
 
     table = create_tables_from_serverless_yml()

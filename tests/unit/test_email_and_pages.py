@@ -3,7 +3,8 @@ from email import message_from_bytes, policy
 from functions.approval_pages.pages import SECURITY_HEADERS, confirm_page, decided_page, error_page
 from functions.common.approval_emails import REMINDER, REQUEST, ballot_email
 from functions.common.approval_policy import ApprovalPolicy
-from functions.common.callbacks import ESCALATION, ApprovalRequest, Ballot, Vote
+from functions.common.vocabulary import Decision
+from functions.common.callbacks.model import ESCALATION, ApprovalRequest, Ballot, Vote
 from functions.common.email import build_message
 from functions.common.errors import AlreadyResolved, Expired, InvalidLink, MalformedRequest, NotFound
 from functions.common.settings import Settings
@@ -83,7 +84,7 @@ def test_failure_email_names_the_outcome_and_escapes_the_cause():
 
 
 def test_confirm_page_shows_voter_policy_votes_numbers_and_a_post_form_and_sends_security_headers():
-    response = confirm_page(BALLOT, REQUEST_RECORD, "approve")
+    response = confirm_page(BALLOT, REQUEST_RECORD, Decision.APPROVED)
     body = response.body
     assert response.status_code == 200
     assert '<form method="post" action="approve">' in body
