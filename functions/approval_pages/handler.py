@@ -41,8 +41,9 @@ def confirm():
 @app.post("/approve")
 @app.post("/reject")
 def decide():
-    action = app.current_event.resource.strip("/")
-    ballot_id, comment = parse_decision_form(body_text(app), media_type(app.current_event.headers))
+    event = app.current_event
+    action = event.resource.strip("/")
+    ballot_id, comment = parse_decision_form(body_text(event.raw_event), media_type(event.headers))
     ballot, request = vote(
         _store(),
         client("stepfunctions"),

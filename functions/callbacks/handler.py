@@ -6,7 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from functions.callbacks.logic import resolution_from
 from functions.common.aws import client
 from functions.common.callbacks import CALCULATION, CallbackStore, check_callback_id, resolve
-from functions.common.http import add_json_error_answers, audit_of, json_response, parse_json_object
+from functions.common.http import add_json_error_answers, audit_of, json_response, parse_json_body
 from functions.common.observability import logger
 from functions.common.settings import Settings
 
@@ -17,7 +17,7 @@ add_json_error_answers(app)
 @app.post("/callbacks/<callback_id>")
 def complete(callback_id: str):
     callback_id = check_callback_id(callback_id)
-    resolution = resolution_from(parse_json_object(app))
+    resolution = resolution_from(parse_json_body(app.current_event.raw_event))
     settings = Settings.from_env()
     store = CallbackStore(settings.table_name, client("dynamodb"))
     resolve(
