@@ -1,5 +1,7 @@
 """POST /callbacks/{id}: the doubling API's answer for a waiting Calculate task."""
 
+import functools
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
@@ -14,14 +16,18 @@ app = APIGatewayRestResolver()
 add_json_error_answers(app)
 
 
+@functools.cache
+def dependencies() -> CallbackStore:
+    """Built at the first invocation and kept for the container's life, as its environment is."""
+    return CallbackStore(Settings.from_env().table_name, client("dynamodb"))
+
+
 @app.post("/callbacks/<callback_id>")
 def complete(callback_id: str):
     callback_id = check_callback_id(callback_id)
     resolution = resolution_from(parse_json_body(app.current_event.raw_event))
-    settings = Settings.from_env()
-    store = CallbackStore(settings.table_name, client("dynamodb"))
     resolve(
-        store,
+        dependencies(),
         client("stepfunctions"),
         callback_id,
         kind=CALCULATION,
