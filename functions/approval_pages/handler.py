@@ -1,5 +1,6 @@
 """GET /approve|/reject shows a confirmation page (no side effect); POST records the vote, once."""
 
+import functools
 import time
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -19,8 +20,11 @@ from functions.common.vocabulary import Decision
 app = APIGatewayRestResolver()
 
 
-def _store() -> ApprovalStore:
-    return ApprovalStore(Settings.from_env().table_name, client("dynamodb"))
+@functools.cache
+def dependencies() -> tuple[Settings, ApprovalStore]:
+    """Built at the first invocation and kept for the container's life, as its environment is."""
+    settings = Settings.from_env()
+    return settings, ApprovalStore(settings.table_name, client("dynamodb"))
 
 
 @app.exception_handler(RequestRefused)
@@ -34,8 +38,9 @@ def _refused(error: RequestRefused):
 def confirm():
     decision = Decision.of_action(app.current_event.resource.strip("/"))
     ballot_id = (app.current_event.query_string_parameters or {}).get("id")
+    settings, store = dependencies()
     ballot, request = open_ballot(
-        _store(), client("stepfunctions"), ballot_id or "", execution_arn=Settings.from_env().execution_arn, now=time.time()
+        store, client("stepfunctions"), ballot_id or "", execution_arn=settings.execution_arn, now=time.time()
     )
     return confirm_page(ballot, request, decision)
 
@@ -43,16 +48,18 @@ def confirm():
 @app.post("/approve")
 @app.post("/reject")
 def decide():
-    decision = Decision.of_action(app.current_event.resource.strip("/"))
-    ballot_id, comment = parse_decision_form(body_text(app), media_type(app.current_event.headers))
+    event = app.current_event
+    decision = Decision.of_action(event.resource.strip("/"))
+    ballot_id, comment = parse_decision_form(body_text(event.raw_event), media_type(event.headers))
+    settings, store = dependencies()
     ballot, request = vote(
-        _store(),
+        store,
         client("stepfunctions"),
         ballot_id,
         decision=decision,
         comment=comment,
         audit=audit_of(app),
-        execution_arn=Settings.from_env().execution_arn,
+        execution_arn=settings.execution_arn,
         now=time.time(),
     )
     logger.info("vote recorded", extra={"decision": decision, "outcome": request.outcome})

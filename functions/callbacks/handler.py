@@ -1,5 +1,7 @@
 """POST /callbacks/{id}: the doubling API's answer for a waiting Calculate task."""
 
+import functools
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 
@@ -9,7 +11,7 @@ from functions.common.callbacks.delivery import resolve
 from functions.common.callbacks.ids import check_callback_id
 from functions.common.callbacks.model import CALCULATION
 from functions.common.callbacks.table import CallbackStore
-from functions.common.http import add_json_error_answers, audit_of, json_response, parse_json_object
+from functions.common.http import add_json_error_answers, audit_of, json_response, parse_json_body
 from functions.common.observability import logger
 from functions.common.settings import Settings
 
@@ -17,14 +19,18 @@ app = APIGatewayRestResolver()
 add_json_error_answers(app)
 
 
+@functools.cache
+def dependencies() -> CallbackStore:
+    """Built at the first invocation and kept for the container's life, as its environment is."""
+    return CallbackStore(Settings.from_env().table_name, client("dynamodb"))
+
+
 @app.post("/callbacks/<callback_id>")
 def complete(callback_id: str):
     callback_id = check_callback_id(callback_id)
-    resolution = resolution_from(parse_json_object(app))
-    settings = Settings.from_env()
-    store = CallbackStore(settings.table_name, client("dynamodb"))
+    resolution = resolution_from(parse_json_body(app.current_event.raw_event))
     resolve(
-        store,
+        dependencies(),
         client("stepfunctions"),
         callback_id,
         kind=CALCULATION,

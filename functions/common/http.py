@@ -1,7 +1,8 @@
 """Shared pieces of the HTTP handlers: strict body parsing, request audit, JSON error answers.
 
-Powertools' event handler is imported only by what needs it: the body parsing also serves a
-plain proxy handler (double) whose cold start is on the workflow's path.
+Powertools' event handler is imported only by what needs it: the body parsing (of a proxy event:
+a resolver passes app.current_event.raw_event) also serves a plain proxy handler (double) whose
+cold start is on the workflow's path. A JSON answer is built once, in the form each one returns.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
 
 def json_response(status_code: int, body: dict[str, Any]) -> Response:
+    """json_answer as Powertools' event handler takes it (from a route or an exception handler)."""
     from aws_lambda_powertools.event_handler import Response
 
-    return Response(status_code=status_code, body=json.dumps(body, ensure_ascii=False), headers=dict(JSON_HEADERS))
+    answer = json_answer(status_code, body)
+    return Response(status_code=status_code, body=answer["body"], headers=answer["headers"])
 
 
 def json_answer(status_code: int, body: dict[str, Any]) -> dict[str, Any]:
-    """The same answer as json_response, as a Lambda proxy response (for a plain handler)."""
+    """A JSON answer as a Lambda proxy response: what a plain handler returns."""
     return {"statusCode": status_code, "headers": dict(JSON_HEADERS), "body": json.dumps(body, ensure_ascii=False)}
 
 
@@ -43,16 +46,12 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def parse_json_object(app: APIGatewayRestResolver) -> dict[str, Any]:
-    """The request body as a JSON object, or MalformedRequest with the reason."""
-    return parse_json_body(app.current_event.raw_event)
-
-
 def parse_json_body(event: dict[str, Any]) -> dict[str, Any]:
-    """parse_json_object for a proxy event as Lambda receives it."""
+    """The body of a proxy event (a resolver's: app.current_event.raw_event) as a JSON object, or
+    MalformedRequest with the reason."""
     if media_type(event.get("headers")) != "application/json":
         raise MalformedRequest("Send the body as JSON with 'Content-Type: application/json'.")
-    body = event_body_text(event)
+    body = body_text(event)
     if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         raise MalformedRequest(f"The body is larger than {MAX_BODY_BYTES} bytes.")
     try:
@@ -64,12 +63,8 @@ def parse_json_body(event: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def body_text(app: APIGatewayRestResolver) -> str:
-    """The request body as text, or MalformedRequest when its bytes are not UTF-8."""
-    return event_body_text(app.current_event.raw_event)
-
-
-def event_body_text(event: dict[str, Any]) -> str:
+def body_text(event: dict[str, Any]) -> str:
+    """The body of a proxy event as text, or MalformedRequest when its bytes are not UTF-8."""
     body = event.get("body") or ""
     if not event.get("isBase64Encoded"):
         return body

@@ -1,5 +1,6 @@
 """GET /executions/{name}: the status of one execution of this stack's state machine."""
 
+import functools
 import re
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -21,16 +22,23 @@ add_json_error_answers(app)
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
+@functools.cache
+def dependencies() -> tuple[Settings, ApprovalStore]:
+    """Built at the first invocation and kept for the container's life, as its environment is."""
+    settings = Settings.from_env()
+    return settings, ApprovalStore(settings.table_name, client("dynamodb"))
+
+
 @app.get("/executions/<name>")
 def status(name: str):
     if not _NAME.fullmatch(name):
         raise MalformedRequest("An execution name is 1 to 80 letters, digits, '-' or '_'.")
-    settings = Settings.from_env()
+    settings, store = dependencies()
     answer = execution_status(client("stepfunctions"), settings.execution_arn(name))
     if answer is None:
         raise NotFound(f"No execution named {name}.")
     if answer["status"] == "RUNNING":
-        request = ApprovalStore(settings.table_name, client("dynamodb")).approval(approval_request_id(name))
+        request = store.approval(approval_request_id(name))
         if request is not None:
             answer["approval"] = request.summary()
     return json_response(200, answer)

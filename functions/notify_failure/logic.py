@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from functions.common.callbacks.ids import approval_request_id
@@ -22,21 +23,59 @@ from functions.common.settings import Settings
 
 _TIMEOUTS = {"States.Timeout", "States.HeartbeatTimeout"}
 
-EXPLANATIONS = {
-    InvalidInput.__name__: "The input was not two integers x and y within the safe range.",
-    CalculationFailed.__name__: "The doubling API failed or never called back, after retries.",
-    NotificationFailed.__name__: "The approval email could not be sent.",
-    ApprovalRejected.__name__: "The request was rejected.",
-    ApprovalTimedOut.__name__: "Nobody decided before the deadline.",
+# The states of statemachines/approval.asl.yml named in a failure (tests/unit/test_outcomes.py checks them).
+VALIDATE, CALCULATE, APPROVAL, FINALIZE = "Validate", "Calculate", "Approval", "Finalize"
+# The steps that store a result, in order, each under its own key (the state's ResultPath).
+STEP_RESULTS = {VALIDATE: "input", CALCULATE: "calculation", APPROVAL: "approval"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a failure email says of an outcome."""
+
+    heading: str  # after "The workflow failed: "
+    explanation: str  # the first paragraph, and the cause when the failure gives none
+    next_step: str
+
+
+OUTCOMES: dict[str, Outcome] = {
+    InvalidInput.__name__: Outcome(
+        heading="invalid input",
+        explanation="The input was not two integers x and y within the safe range.",
+        next_step="Start the workflow again with two integers x and y.",
+    ),
+    CalculationFailed.__name__: Outcome(
+        heading="the calculation failed",
+        explanation="The doubling API failed or never called back, after retries.",
+        next_step="Check that the doubling API is up and calls back, then start the workflow again.",
+    ),
+    NotificationFailed.__name__: Outcome(
+        heading="an email could not be sent",
+        explanation="The approval email could not be sent.",
+        next_step=(
+            "Check that the sender and the recipients are verified in SES (and the account's sending limits), "
+            "then start the workflow again."
+        ),
+    ),
+    ApprovalRejected.__name__: Outcome(
+        heading="rejected",
+        explanation="The request was rejected.",
+        next_step="Nothing is left running. If the concern can be met, start the workflow again.",
+    ),
+    ApprovalTimedOut.__name__: Outcome(
+        heading="nobody decided in time",
+        explanation="Nobody decided before the deadline.",
+        next_step="Start the workflow again when the approvers can answer.",
+    ),
 }
 
 
 def failed_step(state: dict[str, Any]) -> str:
     """Each step stores its result under its own key; the first one missing is where it failed."""
-    for key, step in (("input", "Validate"), ("calculation", "Calculate"), ("approval", "Approval")):
+    for step, key in STEP_RESULTS.items():
         if key not in state:
             return step
-    return "Finalize"
+    return FINALIZE
 
 
 def failure_of(state: dict[str, Any]) -> dict[str, Any]:
@@ -50,11 +89,11 @@ def classify(state: dict[str, Any]) -> str:
     """The outcome name (README: the outcomes table under "Use") for a failed execution's state."""
     error = failure_of(state).get("Error", "")
     step = failed_step(state)
-    if step == "Validate":
+    if step == VALIDATE:
         return InvalidInput.__name__
-    if step == "Calculate":
+    if step == CALCULATE:
         return CalculationFailed.__name__
-    if step == "Approval":
+    if step == APPROVAL:
         if error == ApprovalRejected.__name__:
             return ApprovalRejected.__name__
         if error in _TIMEOUTS or error == ApprovalTimedOut.__name__:
@@ -81,7 +120,7 @@ def notify_failure(
     state = event.get("state") if isinstance(event.get("state"), dict) else {}
     outcome = classify(state)
     failure = failure_of(state)
-    cause = readable_cause(failure) or EXPLANATIONS[outcome]
+    cause = readable_cause(failure) or OUTCOMES[outcome].explanation
     execution = str(event.get("execution", ""))
     request = None
     if outcome == ApprovalTimedOut.__name__ and store is not None and execution:
@@ -93,18 +132,6 @@ def notify_failure(
         logger.warning("failure email not sent", extra={"outcome": outcome})
     logger.info("workflow failed", extra={"outcome": outcome, "error": failure.get("Error", "")})
     return {"error": outcome, "cause": cause[:32768]}
-
-
-NEXT_STEPS = {
-    InvalidInput.__name__: "Start the workflow again with two integers x and y.",
-    CalculationFailed.__name__: "Check that the doubling API is up and calls back, then start the workflow again.",
-    NotificationFailed.__name__: (
-        "Check that the sender and the recipients are verified in SES (and the account's sending limits), "
-        "then start the workflow again."
-    ),
-    ApprovalRejected.__name__: "Nothing is left running. If the concern can be met, start the workflow again.",
-    ApprovalTimedOut.__name__: "Start the workflow again when the approvers can answer.",
-}
 
 
 def timeout_story(request: ApprovalRequest) -> tuple[list[str], str]:
@@ -150,8 +177,9 @@ def failure_email(
     numbers = {key: value for key, value in (state.get("input") or {}).items() if key in ("x", "y")}
     calculation = state.get("calculation") if isinstance(state.get("calculation"), dict) else {}
     numbers.update({key: calculation[key] for key in ("sum", "doubled") if key in calculation})
-    paragraphs = [EXPLANATIONS[outcome]]
-    next_step = NEXT_STEPS[outcome]
+    told = OUTCOMES[outcome]
+    paragraphs = [told.explanation]
+    next_step = told.next_step
     decision = _decision(cause) if outcome == ApprovalRejected.__name__ else None
     if decision is not None:
         who = decision.get("approver") or "an approver"
@@ -166,12 +194,12 @@ def failure_email(
         paragraphs, next_step = timeout_story(request)
     elif outcome == ApprovalTimedOut.__name__ and cause.startswith("Nobody decided"):
         paragraphs = [cause]  # FollowUp's own sentence, with the counts
-    elif cause and cause != EXPLANATIONS[outcome]:
+    elif cause and cause != told.explanation:
         paragraphs.append(f"Details: {cause}")
     if "doubled" in numbers:
         paragraphs.append(f"The numbers: {numbers['x']} + {numbers['y']} = {numbers['sum']}, doubled: {numbers['doubled']}.")
     message = Message(
-        heading=f"The workflow failed: {HEADINGS[outcome]}",
+        heading=f"The workflow failed: {told.heading}",
         paragraphs=paragraphs,
         facts=[*numbers.items(), ("workflow", execution), ("outcome", outcome)],
         notes=[f"What to do next: {next_step}"],
@@ -180,15 +208,6 @@ def failure_email(
     if "x" in numbers and "y" in numbers:
         subject += f" ({numbers['x']} + {numbers['y']})"
     return Email.compose(settings, settings.recipient_email, subject, message, kind="failure", execution=execution)
-
-
-HEADINGS = {
-    InvalidInput.__name__: "invalid input",
-    CalculationFailed.__name__: "the calculation failed",
-    NotificationFailed.__name__: "an email could not be sent",
-    ApprovalRejected.__name__: "rejected",
-    ApprovalTimedOut.__name__: "nobody decided in time",
-}
 
 
 def _decision(cause: str) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from email import message_from_string, policy
 from pathlib import Path
@@ -74,6 +75,12 @@ def harness(tmp_path_factory):
     outbox = tmp_path_factory.mktemp("outbox")
     # A short approval deadline, so that a timeout can be watched too, with reminders and an escalation.
     service = load_service(stage="local", environ={**os.environ, **HARNESS_POLICY})
+    # Handlers keep their dependencies for a container's life (functions/*/handler.py). A harness set
+    # up again in this worker has another environment (its own port): its functions start new containers.
+    for function in service.functions.values():
+        dependencies = getattr(sys.modules.get(function.module), "dependencies", None)
+        if dependencies is not None:
+            dependencies.cache_clear()
     lines: list[str] = []
     app = LocalApp(service, host="127.0.0.1", port=free_port(), outbox=outbox, report=lines.append)
     app.start()

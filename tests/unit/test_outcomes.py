@@ -1,6 +1,9 @@
 import pytest
+import yaml
 
-from functions.notify_failure.logic import classify, readable_cause
+from functions.common import errors
+from functions.notify_failure.logic import FINALIZE, OUTCOMES, STEP_RESULTS, classify, readable_cause
+from local.config import ROOT
 
 INPUT = {"x": 1, "y": 2}
 CALC = {"x": 1, "y": 2, "sum": 3, "doubled": 6}
@@ -35,3 +38,16 @@ def test_lambda_error_causes_are_reduced_to_their_message():
     cause = '{"errorMessage": "x must be a JSON integer", "errorType": "InvalidInput", "stackTrace": ["..."]}'
     assert readable_cause({"Cause": cause}) == "x must be a JSON integer"
     assert readable_cause({"Cause": "plain words"}) == "plain words"
+
+
+def test_the_states_named_in_a_failure_are_the_state_machines_own():
+    # `${...}` serverless variables in values load as plain strings.
+    states = yaml.safe_load((ROOT / "statemachines" / "approval.asl.yml").read_text())["States"]
+    for step, key in STEP_RESULTS.items():
+        assert states[step]["ResultPath"] == f"$.{key}", step
+    assert FINALIZE in states
+
+
+def test_every_outcome_is_a_workflow_error_of_that_name():
+    for name in OUTCOMES:
+        assert issubclass(getattr(errors, name), errors.WorkflowError), name
