@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from functions.common.approval_policy import ApprovalPolicy
 from local.config import ConfigError, load_service, port as configured_port
-from local.app import LocalApp
+from local.app import LocalApp, PortInUse
 
 
 def console(line: str) -> None:
@@ -25,16 +24,18 @@ def main() -> int:
     outbox = Path(os.environ.get("OUTBOX", ".local/outbox")).resolve()
     try:
         port = configured_port()
+        aws_port = configured_port(name="AWS_ENDPOINT_PORT", default=4566)
+        if aws_port == port:
+            raise ConfigError(f"AWS_ENDPOINT_PORT and PORT are both {port}: the AWS API needs a port of its own")
         service = load_service(stage="local")
-        app = LocalApp(service, host=host, port=port, outbox=outbox, report=console)
+        app = LocalApp(service, host=host, port=port, outbox=outbox, report=console, aws_port=aws_port)
     except ConfigError as error:
         console(f"Configuration refused: {error}")
         return 2
-    except OSError as error:
-        if error.errno == errno.EADDRINUSE:
-            console(f"Port {port} is already in use. Stop what uses it, or run: PORT={port + 1} make local")
-            return 2
-        raise
+    except PortInUse as error:
+        variable = "PORT" if error.port == port else "AWS_ENDPOINT_PORT"
+        console(f"Port {error.port} is already in use. Stop what uses it, or run: {variable}={error.port + 1} make local")
+        return 2
     base_url = app.url
     previous = keep_previous_outbox(outbox)
     app.start()
@@ -47,6 +48,7 @@ def main() -> int:
     for line in follow_ups(policy):
         console(line)
     console(f"console: open {base_url}/ to watch every execution on its graph")
+    console(f"AWS API (for the AWS CLI and SDKs): {app.aws_url}")
     console(f"emails are written to {outbox}" + (f" (the previous run's are in {previous})" if previous else ""))
     for route in service.routes:
         console(f"  {route.method:4} {base_url}{route.path}")

@@ -253,12 +253,12 @@ class _Resolver:
         return _typed(self._environ[key]) if key in STAGE_KEYS and key in self._environ else value
 
 
-def port(environ: Mapping[str, str] | None = None) -> int:
-    """PORT for `make local` (default 3000): a whole number from 1 to 65535."""
+def port(environ: Mapping[str, str] | None = None, name: str = "PORT", default: int = 3000) -> int:
+    """PORT (or `name`) for `make local` (default 3000): a whole number from 1 to 65535."""
     environ = os.environ if environ is None else environ
-    text = environ.get("PORT", "3000").strip()
+    text = environ.get(name, str(default)).strip()
     if not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 65535:
-        raise ConfigError(f"environment variable PORT={environ['PORT']!r}: must be a port number from 1 to 65535")
+        raise ConfigError(f"environment variable {name}={environ[name]!r}: must be a port number from 1 to 65535")
     return int(text)
 
 

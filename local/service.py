@@ -6,6 +6,7 @@ One process helper for the tests (tests/workflow, tests/browser), the handler te
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -31,9 +32,18 @@ T = TypeVar("T")
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports (each probe is held until all are bound)."""
+    with contextlib.ExitStack() as probes:
+        ports = []
+        for _ in range(count):
+            probe = probes.enter_context(socket.socket())
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+        return ports
 
 
 def eventually(probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.05) -> T:
@@ -76,15 +86,19 @@ def decide(link: str, comment: str = "", session: Any = requests) -> requests.Re
 
 class LocalService:
     def __init__(self, outbox: Path, log: Path, **environment: str) -> None:
-        self.port = free_port()
+        self.port, aws_port = free_ports(2)
+        # Each run's AWS API on a port of its own too, so that runs side by side never collide.
+        self.aws_port = int(environment.get("AWS_ENDPOINT_PORT", aws_port))
         self.url = f"http://127.0.0.1:{self.port}"
+        self.aws_url = f"http://127.0.0.1:{self.aws_port}"
         self.outbox = outbox
         self.log = log
         self._emails: list[tuple[object, str]] = []  # (message, plain text), in the order read
         self._read: set[str] = set()
         self._by_name: dict[str, tuple[int, list]] = {}  # name -> (emails scanned, its emails)
         self._emails_lock = threading.Lock()
-        env = {**os.environ, "PORT": str(self.port), "OUTBOX": str(outbox), **environment}
+        env = {**os.environ, "PORT": str(self.port), "AWS_ENDPOINT_PORT": str(self.aws_port), "OUTBOX": str(outbox),
+               **environment}
         record_dir = env.pop(IAM_RECORD_DIR, None)
         if record_dir and "LOCAL_TEMPLATE" not in environment:  # the stack's own roles: every call is recorded
             Path(record_dir).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,97 @@
+"""Local mode's AWS API (AWS_ENDPOINT_PORT): the real AWS CLI drives the running local engine.
+
+Given a local run, when the AWS CLI starts an execution and a person approves it from its email,
+then the CLI reads the approved outcome: the endpoint shares the engine's moto, hooks and handlers.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from local.service import ROOT, decide, eventually, free_port
+
+AWS = str(Path(sys.executable).with_name("aws"))  # the pinned awscli (requirements-dev.txt)
+# moto checks no credentials, but the CLI signs every request with some; none of the caller's AWS_* settings.
+CLI_ENVIRONMENT = {
+    **{key: value for key, value in os.environ.items() if not key.startswith("AWS_")},
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+}
+# What each local state machine is started with: the approval machine, when there is one, else the
+# doubled-sum workflow (which asks for an approval too).
+APPROVAL_REQUEST = {"subject": "Pay invoice 42", "details": [{"label": "Amount", "value": "120 EUR"}]}
+SUM = {"x": 1, "y": 2}
+
+
+def aws(endpoint: str, *arguments: str) -> dict:
+    run = subprocess.run(
+        [AWS, "--endpoint-url", endpoint, "--region", "us-east-1", "--output", "json", "stepfunctions", *arguments],
+        capture_output=True, text=True, timeout=60, env=CLI_ENVIRONMENT,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def machine_to_start(machines: list[dict]) -> tuple[str, dict]:
+    """(state machine ARN, input): the one named *-approval if there is one, else the workflow."""
+    by_name = {machine["name"]: machine["stateMachineArn"] for machine in machines}
+    approval = sorted(name for name in by_name if name.endswith("-approval"))
+    if approval:
+        return by_name[approval[0]], APPROVAL_REQUEST
+    return by_name["approval-workflow-local"], SUM
+
+
+def test_the_aws_cli_starts_an_execution_that_a_person_approves(local_service_factory):
+    service = local_service_factory()
+    assert f"AWS API (for the AWS CLI and SDKs): {service.aws_url}\n" in service.log.read_text()
+
+    arn, execution_input = machine_to_start(aws(service.aws_url, "list-state-machines")["stateMachines"])
+    # No --name, as a person would type it: the execution gets a UUID, as on AWS.
+    started = aws(service.aws_url, "start-execution", "--state-machine-arn", arn, "--input", json.dumps(execution_input))
+    name = started["executionArn"].rsplit(":", 1)[1]
+    uuid.UUID(name)
+
+    ballot = next(iter(service.ballot_links(name, 1).values()))  # any approver of the stage
+    assert decide(ballot["approve"], "fine by me").status_code == 200
+
+    def finished() -> dict | None:
+        described = aws(service.aws_url, "describe-execution", "--execution-arn", started["executionArn"])
+        return described if described["status"] != "RUNNING" else None
+
+    described = eventually(finished, 60, f"execution {name} still RUNNING", interval=0.2)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"])["decision"] == "approved"
+    assert service.stop() == 0
+
+
+def test_a_busy_aws_endpoint_port_gives_a_clear_message_and_exit_code(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "local"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "PORT": str(free_port()), "AWS_ENDPOINT_PORT": str(port), "OUTBOX": str(tmp_path)},
+        )
+    assert run.returncode == 2
+    assert run.stdout == (
+        f"Port {port} is already in use. Stop what uses it, or run: AWS_ENDPOINT_PORT={port + 1} make local\n"
+    )
+    assert run.stderr == ""
+
+
+def test_an_aws_endpoint_port_that_is_not_a_number_is_answered_in_one_line(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "local"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PORT": str(free_port()), "AWS_ENDPOINT_PORT": "abc", "OUTBOX": str(tmp_path / "outbox")},
+    )
+    assert run.returncode == 2
+    assert run.stdout == (
+        "Configuration refused: environment variable AWS_ENDPOINT_PORT='abc': must be a port number from 1 to 65535\n"
+    )
+    assert run.stderr == ""
+    assert not (tmp_path / "outbox").exists()
