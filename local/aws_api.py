@@ -7,11 +7,7 @@ started by POST /start does. Calls made here act as the account itself (no role 
 
 from __future__ import annotations
 
-import io
-import json
 import socket
-import uuid
-from typing import Any, Callable
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -27,26 +23,6 @@ def make_aws_server(host: str, port: int) -> BaseWSGIServer:
     with socket.create_server((host, port)) as listener:
         # werkzeug serves a duplicate of the listening socket's descriptor.
         return make_server(
-            host, port, _named_executions(DomainDispatcherApplication(create_backend_app)),
+            host, port, DomainDispatcherApplication(create_backend_app),
             threaded=True, request_handler=Handler, fd=listener.fileno(),
         )
-
-
-def _named_executions(app: Callable[..., Any]) -> Callable[..., Any]:
-    """A StartExecution without a name gets a UUID, as on AWS: moto 5.2.5 names it 'None' (a
-    second one collides, and the engine cannot tell the execution's events and emails apart)."""
-
-    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("HTTP_X_AMZ_TARGET") == "AWSStepFunctions.StartExecution":
-            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-            try:
-                request = json.loads(body)
-            except ValueError:
-                request = None  # left for moto to refuse
-            if isinstance(request, dict) and "name" not in request:
-                body = json.dumps({**request, "name": str(uuid.uuid4())}).encode()
-            environ["wsgi.input"] = io.BytesIO(body)
-            environ["CONTENT_LENGTH"] = str(len(body))
-        return app(environ, start_response)
-
-    return wsgi

@@ -69,6 +69,15 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Machine:
+    """A state machine of serverless.yml (stepFunctions.stateMachines)."""
+
+    logical_id: str  # its `id`: the template's resource, whose role the local IAM check applies
+    name: str
+    definition: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     stage: str
@@ -76,11 +85,26 @@ class Service:
     provider_environment: dict[str, Any]
     functions: dict[str, Function]
     routes: list[HttpRoute]
-    state_machine_name: str
-    state_machine_definition: dict[str, Any]
+    machines: tuple[Machine, ...]  # the started one (POST /start) first
     resources: dict[str, Any]
     stage_config: dict[str, Any] = field(default_factory=dict)
     start_api_errors: dict[str, str] = field(default_factory=dict)  # custom.startApiErrors: refused, unavailable
+
+    @property
+    def started(self) -> Machine:
+        """The state machine POST /start starts (the doubled-sum workflow)."""
+        return self.machines[0]
+
+    @property
+    def state_machine_name(self) -> str:
+        return self.started.name
+
+    @property
+    def state_machine_definition(self) -> dict[str, Any]:
+        return self.started.definition
+
+    def machine(self, logical_id: str) -> Machine:
+        return next(machine for machine in self.machines if machine.logical_id == logical_id)
 
 
 def load_service(stage: str = "local", environ: Mapping[str, str] | None = None, root: Path = ROOT) -> Service:
@@ -108,10 +132,15 @@ def load_service(stage: str = "local", environ: Mapping[str, str] | None = None,
         for event in spec.get("events", [])
         if "http" in event
     ]
-    machines = config["stepFunctions"]["stateMachines"]
-    if len(machines) != 1:
-        raise ConfigError("the local engine runs exactly one state machine")
-    (machine,) = machines.values()
+    declared = config["stepFunctions"]["stateMachines"]
+    started = [machine for machine in declared.values() if machine.get("events")]
+    if len(started) != 1:
+        raise ConfigError("exactly one state machine has an http event (POST /start)")
+    (machine,) = started
+    machines = tuple(
+        Machine(logical_id=spec["id"], name=spec["name"], definition=spec["definition"])
+        for spec in sorted(declared.values(), key=lambda spec: spec is not machine)
+    )
     for event in machine.get("events", []):
         http = event["http"]
         model = http.get("request", {}).get("schemas", {}).get("application/json")
@@ -131,8 +160,7 @@ def load_service(stage: str = "local", environ: Mapping[str, str] | None = None,
         provider_environment=provider.get("environment", {}),
         functions=functions,
         routes=routes,
-        state_machine_name=machine["name"],
-        state_machine_definition=machine["definition"],
+        machines=machines,
         resources=config.get("resources", {}).get("Resources", {}),
         stage_config=config["custom"].get("stageConfig", {}),
         start_api_errors=config["custom"]["startApiErrors"],

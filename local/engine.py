@@ -45,7 +45,9 @@ class LocalEngine:
         self.outbox = outbox
         self.console = console
         self._mock: Any = None
-        self.state_machine_arn = ""
+        self.state_machine_arn = ""  # the machine POST /start starts (the doubled-sum workflow)
+        self.machine_arns: dict[str, str] = {}  # logical id -> ARN, for every state machine
+        self._machine_roles: dict[str, str] = {}  # the role ARN a machine was created with -> its template role
         self.runner: FunctionRunner | None = None
         self.iam: Enforcer | None = None
         self._by_lambda_name: dict[str, str] = {}
@@ -67,22 +69,7 @@ class LocalEngine:
         self._mock.start()
         hooks.install(self)
         region = self.service.region
-        iam = boto3.client("iam", region_name=region)
-        role = iam.create_role(
-            RoleName="local-execution-role",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Action": "sts:AssumeRole",
-                            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-                        }
-                    ],
-                }
-            ),
-        )["Role"]["Arn"]
+        role = _execution_role(region, "local-execution-role")
         names = pseudo_parameters(region, ACCOUNT, f"{self.service.name}-{self.service.stage}")
         names.update(self._create_resources(region))
         prefix = f"{self.service.name}-{self.service.stage}"
@@ -100,10 +87,8 @@ class LocalEngine:
             )["FunctionArn"]
             names[f"{function.logical_id}.Arn"] = arn
             self._by_lambda_name[lambda_name] = function.name
-        state_machine_arn = (
-            f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:{self.service.state_machine_name}"
-        )
-        names["ApprovalStateMachine"] = state_machine_arn
+        for machine in self.service.machines:
+            names[machine.logical_id] = f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:{machine.name}"
         environments = {
             function.name: {
                 **_lambda_environment(f"{prefix}-{function.name}", region, function.memory),
@@ -119,12 +104,16 @@ class LocalEngine:
             self.service.functions, environments, region, ACCOUNT,
             acting_as=self._function_role if self.iam else None,
         )
-        definition = resolve_intrinsics(
-            self.service.state_machine_definition, names=names, api_base_url=self.api_base_url
-        )
-        self.state_machine_arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
-            name=self.service.state_machine_name, definition=json.dumps(definition), roleArn=role
-        )["stateMachineArn"]
+        # The approval machine first: the workflow's definition names it.
+        for machine in reversed(self.service.machines):
+            definition = resolve_intrinsics(machine.definition, names=names, api_base_url=self.api_base_url)
+            # Each machine runs as a role of its own, which tells its interpreter's calls apart (local/iam.py).
+            machine_role = _execution_role(region, f"local-{machine.logical_id}-role")
+            self._machine_roles[machine_role] = machine.logical_id
+            self.machine_arns[machine.logical_id] = boto3.client("stepfunctions", region_name=region).create_state_machine(
+                name=machine.name, definition=json.dumps(definition), roleArn=machine_role
+            )["stateMachineArn"]
+        self.state_machine_arn = self.machine_arns[self.service.started.logical_id]
         self._rules = [
             (function.name, resolve_intrinsics(pattern, names=names, api_base_url=self.api_base_url))
             for function in self.service.functions.values()
@@ -146,7 +135,7 @@ class LocalEngine:
         self._roles = {
             function.name: role_of(template, function.logical_id) for function in self.service.functions.values()
         }
-        self._state_machine_role = role_of(template, "ApprovalStateMachine")
+        self._state_machine_roles = {machine.logical_id: role_of(template, machine.logical_id) for machine in self.service.machines}
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()
         enforcer.install(boto3.DEFAULT_SESSION.events)  # the handlers' clients, as the role they act as
@@ -203,10 +192,11 @@ class LocalEngine:
         return self.runner.invoke(function, event)
 
     # -- what the hooks call -------------------------------------------------------------
-    def interpreter_client(self, client: Any) -> None:
-        """A client the state machine interpreter calls AWS with: it acts as the state machine's role."""
-        if self.iam is not None:
-            self.iam.install(client.meta.events, self._state_machine_role)
+    def interpreter_client(self, client: Any, role_arn: str) -> None:
+        """A client the state machine interpreter calls AWS with: it acts as its state machine's role."""
+        # A machine created through the AWS API (AWS_ENDPOINT_PORT) runs as a role of no template: unchecked.
+        if self.iam is not None and role_arn in self._machine_roles:
+            self.iam.install(client.meta.events, self._state_machine_roles[self._machine_roles[role_arn]])
 
     def invoke_lambda(self, lambda_name: str, event: Any) -> tuple[str, bool]:
         """(payload, errored) the way Lambda reports a handler's result or its exception."""
@@ -240,34 +230,36 @@ class LocalEngine:
             self.console(f"    {link}")
         self._changed(None)
 
-    def execution_event(self, execution: str, event_type: str, details: dict[str, Any]) -> None:
+    def execution_event(self, execution: str, event_type: str, details: dict[str, Any], execution_arn: str = "") -> None:
+        # A child (the approval machine's execution, named as its parent) says which machine it runs.
+        machine = execution_arn.split(":")[6] if execution_arn.count(":") >= 7 else ""
+        label = execution if machine in ("", self.service.state_machine_name) else f"{execution} {machine.removeprefix(f'{self.service.name}-{self.service.stage}-')}"
         if event_type.endswith("StateEntered"):
-            self.console(f"[{execution}] -> {details.get('name')}")
+            self.console(f"[{label}] -> {details.get('name')}")
         elif event_type == "ExecutionSucceeded":
-            self.console(f"[{execution}] SUCCEEDED")
+            self.console(f"[{label}] SUCCEEDED")
         elif event_type in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             status = event_type.removeprefix("Execution").upper()
-            self.console(f"[{execution}] {status} {details.get('error') or ''}".rstrip())
+            self.console(f"[{label}] {status} {details.get('error') or ''}".rstrip())
         if event_type in _FINAL_STATUS:
             # As EventBridge does, apart from the execution's own thread: a little later, not in its way.
             threading.Thread(
                 target=self._status_changed,
-                args=(execution, _FINAL_STATUS[event_type], details, time.time()),
+                args=(execution_arn, _FINAL_STATUS[event_type], details, time.time()),
                 name=f"eventbridge-{execution}",
                 daemon=True,
             ).start()
         self._changed(execution)
 
-    def _status_changed(self, execution: str, status: str, details: dict[str, Any], stopped_at: float) -> None:
+    def _status_changed(self, arn: str, status: str, details: dict[str, Any], stopped_at: float) -> None:
         """Deliver the "Step Functions Execution Status Change" event to the functions whose rule matches."""
-        arn = f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{execution}"
         try:
             described = self._states().describe_execution(executionArn=arn)
         except Exception:  # noqa: BLE001 - the engine is stopping: nothing to deliver to
             return
         event = execution_status_change(
             execution_arn=arn,
-            state_machine_arn=self.state_machine_arn,
+            state_machine_arn=arn.replace(":execution:", ":stateMachine:", 1).rsplit(":", 1)[0],
             status=status,
             start_date=described["startDate"].timestamp(),
             stop_date=stopped_at,
@@ -288,6 +280,17 @@ class LocalEngine:
     def _changed(self, execution: str | None) -> None:
         for observer in self.observers:
             observer(execution)
+
+
+def _execution_role(region: str, name: str) -> str:
+    """A role Lambda and Step Functions may assume (moto checks none of it; local/iam.py does)."""
+    import boto3
+
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+    }]}  # fmt: skip
+    return boto3.client("iam", region_name=region).create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
 
 def outbox_name(message: Any, message_id: str, now: float) -> str:

@@ -12,11 +12,21 @@
 - StateTaskLambda / StateTaskServiceLambda._from_error: a Lambda invocation the state machine's
   role may not make (local/iam.py) fails the Task with Lambda.AWSLambdaException, as on AWS.
 - Execution.stop: moto leaves an execution that waits for a task token RUNNING after
-  StopExecution; AWS aborts it at once, so its tokens die. Release the waits as AWS would.
+  StopExecution; AWS aborts it at once, so its tokens die. Release the waits as AWS would. And
+  AWS stops the executions it started with startExecution.sync: stop them too (known by the
+  AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID key of their input).
 - Environment.set_error: a Task running when StopExecution lands (a Lambda being invoked) has
   its remaining steps pruned by moto, which then reports the pruning's own error ("Exception")
   as an uncaught failure: the stopped execution would end FAILED. On AWS a stopped execution is
   ABORTED, whatever its running state was doing; a failure after the stop is not recorded.
+- StateTaskServiceSfn (the states:startExecution integrations, .sync:2 above all): moto passes
+  the Task's parameters to boto3 as written (StateMachineArn, Input: boto3 wants stateMachineArn,
+  input) and its answers back as boto3 gives them (executionArn, output): every such Task failed
+  with States.Runtime. Step Functions names both sides as the API does (ExecutionArn, Output,
+  Error, Cause): convert, as AWS does (the input and output themselves untouched).
+- StepFunctionsParserBackend.start_execution: an execution started without a name (the AWS CLI's
+  start-execution, a Task's startExecution) gets a UUID, as on AWS; moto names them all "None",
+  so the second one collides.
 - StepFunctionsParserBackend.send_task_success/_failure walk all executions and trip over one
   that is still starting (AttributeError: its environment is not set yet); try again briefly.
 - DynamoDBBackend / DynamoHandler requests: moto checks a condition and writes without a lock, so
@@ -43,6 +53,7 @@ import functools
 import json
 import threading
 import time
+import uuid
 from typing import Any
 
 _originals: dict[str, tuple[Any, str, Any]] = {}
@@ -70,6 +81,7 @@ def install(engine: Any) -> None:
     from moto.stepfunctions.parser.asl.eval.environment import Environment
 
     _replace(Environment, "set_error", _no_failure_after_stop(Environment.set_error))
+    _replace(StepFunctionsParserBackend, "start_execution", _named(StepFunctionsParserBackend.start_execution))
     for name in ("send_task_success", "send_task_failure"):
         _replace(StepFunctionsParserBackend, name, _past_starting_executions(getattr(StepFunctionsParserBackend, name)))
     serialize_dynamodb_writes()
@@ -87,6 +99,13 @@ def install(engine: Any) -> None:
     _replace(StateTaskServiceCallback, "_evaluate_with_timeout",
              _new_token_per_attempt(StateTaskServiceCallback._evaluate_with_timeout))
     _replace(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_once)
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+        StateTaskServiceSfn,
+    )
+
+    _replace(StateTaskServiceSfn, "_normalise_parameters", _api_parameters(StateTaskServiceSfn._normalise_parameters))
+    _replace(StateTaskServiceSfn, "_normalise_response", _api_response)
+    _replace(StateTaskServiceSfn, "_eval_service_task", _api_answer(StateTaskServiceSfn._eval_service_task))
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.utils import json_path
@@ -183,6 +202,7 @@ def _send_raw_email(self: Any, source: str, destinations: list[str], raw_data: s
 def _evaluation_environment(self: Any) -> Any:
     environment = _original("ExecutionWorker", "_get_evaluation_environment")(self)
     environment.event_manager.execution_name = self._evaluation_details.execution_details.name
+    environment.event_manager.execution_arn = self._evaluation_details.execution_details.arn
     return environment
 
 
@@ -195,7 +215,7 @@ def _add_event(self: Any, context: Any, event_type: Any, event_details: Any = No
         for value in (event_details or {}).values():
             if isinstance(value, dict):
                 details.update(value)
-        _engine.execution_event(name, type_name, details)
+        _engine.execution_event(name, type_name, details, getattr(self, "execution_arn", ""))
     return event_id
 
 
@@ -236,10 +256,30 @@ def _stop_execution(self: Any, stop_date: Any, error: Any, cause: Any) -> None:
 
     _original("Execution", "stop")(self, stop_date, error, cause)
     environment = getattr(self.exec_worker, "env", None)
-    if environment is None:
-        return
-    for endpoint in list(environment.callback_pool_manager._pool.values()):
-        endpoint.notify(CallbackOutcomeSuccess(callback_id=endpoint.callback_id, output="{}"))
+    if environment is not None:
+        for endpoint in list(environment.callback_pool_manager._pool.values()):
+            endpoint.notify(CallbackOutcomeSuccess(callback_id=endpoint.callback_id, output="{}"))
+    for child in _started_by(self):
+        child.stop(stop_date, error, cause)
+
+
+def _started_by(parent: Any) -> list[Any]:
+    """The running executions a parent started with startExecution.sync (AWS stops them with it).
+
+    They are known by the key Step Functions' own console uses for the link, which the Task passes.
+    """
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    backend = stepfunctions_parser_backends[parent.account_id][parent.region_name]
+    return [
+        execution
+        for machine in backend.state_machines
+        for execution in list(machine.executions)
+        if execution.exec_status == ExecutionStatus.RUNNING
+        and isinstance(execution.input_data, dict)
+        and execution.input_data.get("AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID") == parent.exec_arn
+    ]
 
 
 def _no_failure_after_stop(original: Any) -> Any:
@@ -252,6 +292,44 @@ def _no_failure_after_stop(original: Any) -> Any:
         original(self, error)
 
     return set_error
+
+
+def _named(original: Any) -> Any:
+    @functools.wraps(original)
+    def start(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    return start
+
+
+def _api_parameters(original: Any) -> Any:
+    @functools.wraps(original)
+    def normalise(self: Any, parameters: dict, boto_service_name: Any = None, service_action_name: Any = None) -> None:
+        original(self, parameters, boto_service_name, service_action_name)  # Input as a JSON string
+        for key in list(parameters):
+            parameters[key[:1].lower() + key[1:]] = parameters.pop(key)
+
+    return normalise
+
+
+def _api_response(self: Any, response: Any, boto_service_name: Any = None, service_action_name: Any = None) -> None:
+    """As the API names it: executionArn -> ExecutionArn, inputDetails.included -> InputDetails.Included."""
+    if isinstance(response, dict):
+        for key in list(response):
+            value = response.pop(key)
+            if key.endswith("Details") and isinstance(value, dict):
+                _api_response(self, value)
+            response[key[:1].upper() + key[1:]] = value
+
+
+def _api_answer(original: Any) -> Any:
+    @functools.wraps(original)
+    def evaluate(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
+        answer = original(self, env, *args, **kwargs)
+        _api_response(self, env.stack[-1])
+        return answer
+
+    return evaluate
 
 
 def _new_token_per_attempt(original: Any) -> Any:
@@ -360,12 +438,14 @@ def _one_client_per_region(original: Any) -> Any:
     def client(region: str, service: str, state_credentials: Any = None) -> Any:
         from moto.core.models import botocore_stubber
 
-        key = (region, service, botocore_stubber.enabled)  # the credentials are not used by moto's client
+        # One per state machine role: the engine checks each machine's calls as its own role.
+        role = getattr(state_credentials, "role_arn", None) or ""
+        key = (region, service, role, botocore_stubber.enabled)  # moto's client uses no credentials
         with _cache_lock:
             if key not in _clients:
                 _clients[key] = original(region=region, service=service, state_credentials=state_credentials)
                 if _engine is not None:
-                    _engine.interpreter_client(_clients[key])
+                    _engine.interpreter_client(_clients[key], role)
             return _clients[key]
 
     return client

@@ -48,3 +48,13 @@ class FakeStates:
 
     def send_task_failure(self, **kwargs: Any) -> dict:
         return self._call("send_task_failure", kwargs)
+
+
+def doubled_sum_request(x: int, y: int) -> dict:
+    """An approval request's context as the doubled-sum workflow asks for it (workflow.asl.yml)."""
+    total = x + y
+    return {
+        "subject": f"{x} + {y}, doubled = {2 * total}",
+        "details": [{"label": "x", "value": x}, {"label": "y", "value": y}, {"label": "sum", "value": total},
+                    {"label": "doubled", "value": 2 * total}],
+    }

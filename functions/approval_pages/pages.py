@@ -6,6 +6,7 @@ from html import escape
 
 from aws_lambda_powertools.event_handler import Response
 
+from functions.common.approval_emails import request_facts
 from functions.common.callbacks.model import ESCALATION, ApprovalRequest, Ballot
 from functions.common.display import (
     APPROVE_COLOUR,
@@ -48,6 +49,7 @@ _STYLE = (
     ".approve{background:" + APPROVE_COLOUR + "}.reject{background:" + REJECT_COLOUR + "}"
     ".badge{display:inline-block;font-weight:bold;border-radius:999px;padding:.1rem .6rem;color:#fff}"
     "ul.votes{padding-left:1.2rem;margin:.25rem 0 1rem}"
+    ".subject{font-size:1.1rem;font-weight:bold;overflow-wrap:anywhere}"
 )
 
 _COLOUR = {Decision.APPROVED: APPROVE_COLOUR, Decision.REJECTED: REJECT_COLOUR}
@@ -74,9 +76,9 @@ def badge(decision: str) -> str:
 
 
 def request_details(request: ApprovalRequest) -> str:
-    """The numbers, the deadline, the policy and the votes so far."""
-    numbers = request.context
-    facts = [(name, numbers.get(name)) for name in ("x", "y", "sum", "doubled")]
+    """The subject, the details, the deadline, the policy and the votes so far."""
+    context = request.context
+    facts = request_facts(request)
     if request.is_open:
         facts.append(("deadline", deadline_words(request.expires_at)))
     votes = "".join(
@@ -91,7 +93,14 @@ def request_details(request: ApprovalRequest) -> str:
         if len(request.policy.approvers) > 1
         else ""
     )
-    return facts_table(facts) + standing + (f'<ul class="votes">{votes}</ul>' if votes else "")
+    subject = f'<p class="subject">{escape(context["subject"])}</p>'
+    # The caller's own https link: it leaves this page, and tells the site nothing of it.
+    opening = (
+        f'<p><a href="{escape(context["link"])}" rel="noopener noreferrer" target="_blank">Open</a> '
+        f'<span class="muted">{escape(context["link"])}</span></p>'
+        if context.get("link") else ""
+    )
+    return subject + opening + facts_table(facts) + standing + (f'<ul class="votes">{votes}</ul>' if votes else "")
 
 
 def voter_line(ballot: Ballot, request: ApprovalRequest) -> str:

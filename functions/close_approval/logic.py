@@ -48,7 +48,7 @@ def close_approval(
     if request is None or not request.policy.outcome_notices or not store.claim_notices(request.id, now):
         return {"closed": closed is not None, "notices": 0}
     sent = 0
-    for person in request.asked():
+    for person in request.told():
         try:
             mailer.send(outcome_email(request, person, settings))
             sent += 1

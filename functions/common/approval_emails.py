@@ -6,6 +6,7 @@ from functions.common.callbacks.model import ESCALATION, ApprovalRequest, Ballot
 from functions.common.vocabulary import Ending
 from functions.common.display import (
     APPROVE_COLOUR,
+    OPEN_COLOUR,
     REJECT_COLOUR,
     Button,
     Message,
@@ -30,8 +31,18 @@ def link(settings: Settings, action: str, ballot_id: str) -> str:
     return f"{settings.api_base_url}/{action}?id={ballot_id}"
 
 
-def numbers_sentence(numbers: dict) -> str:
-    return f"{numbers['x']} + {numbers['y']} = {numbers['sum']}, doubled: {numbers['doubled']}."
+def request_facts(request: ApprovalRequest) -> list[tuple[str, object]]:
+    """What the request shows, in the order its caller gave: its details, then who asked."""
+    context = request.context
+    facts: list[tuple[str, object]] = [(row["label"], row["value"]) for row in context.get("details", [])]
+    if context.get("requestedBy"):
+        facts.append(("requested by", context["requestedBy"]))
+    return facts
+
+
+def open_button(request: ApprovalRequest) -> list[Button]:
+    """The request's own link (https, given by its caller), when it has one."""
+    return [Button("Open", request.context["link"], OPEN_COLOUR)] if request.context.get("link") else []
 
 
 def standing(request: ApprovalRequest) -> str:
@@ -46,41 +57,38 @@ def standing(request: ApprovalRequest) -> str:
 
 def ballot_email(request: ApprovalRequest, ballot: Ballot, settings: Settings, occasion: str, now: float | None = None) -> Email:
     """The email that carries one person's approve and reject links."""
-    numbers = request.context
+    subject = request.context["subject"]
     if occasion == ESCALATION:
         waited = relative_text(request.started_at, now).removesuffix(" ago")
         opening = [
             f"Nobody decided this request within {waited}, so it is escalated to you: your answer alone decides.",
-            f"The workflow asks: {numbers_sentence(numbers)}",
+            f"The workflow asks: {subject}",
         ]
     else:
         opening = [
             "A workflow is waiting for your decision." if occasion == REQUEST else "You have not answered yet; the workflow is still waiting.",
-            f"It asks: {numbers_sentence(numbers)}",
+            f"It asks: {subject}",
         ]
     opening += [sentence for sentence in (standing(request), f"You decide as {ballot.approver}.") if sentence]
     message = Message(
         heading=_HEADING[occasion],
         paragraphs=opening,
         facts=[
-            ("x", numbers["x"]),
-            ("y", numbers["y"]),
-            ("sum", numbers["sum"]),
-            ("doubled", numbers["doubled"]),
+            *request_facts(request),
             ("workflow", request.execution),
             ("deadline", deadline_words(request.expires_at, now)),
         ],
         buttons=[
             Button("Approve", link(settings, "approve", ballot.id), APPROVE_COLOUR),
             Button("Reject", link(settings, "reject", ballot.id), REJECT_COLOUR),
+            *open_button(request),
         ],
         notes=[
             "Each button opens a confirmation page; nothing is decided until you press the button there.",
             f"Without a decision by {deadline_text(request.expires_at)} the workflow fails as timed out.",
         ],
     )
-    subject = f"{_SUBJECT_PREFIX[occasion]}: {numbers['x']} + {numbers['y']}, doubled = {numbers['doubled']}"
-    return Email.compose(settings, ballot.approver, subject, message, kind=occasion, execution=request.execution)
+    return Email.compose(settings, ballot.approver, f"{_SUBJECT_PREFIX[occasion]}: {subject}", message, kind=occasion, execution=request.execution)
 
 
 _ENDING_HEADING = {
@@ -95,12 +103,12 @@ _ENDING_HEADING = {
 def outcome_email(request: ApprovalRequest, recipient: str, settings: Settings) -> Email:
     """How a closed request ended, for someone who was asked to decide it: no links, nothing to do."""
     ending = request.ending or Ending.ENDED
-    numbers = request.context
     if request.outcome is not None:
         deciding = request.vote_of(request.decided_by or "")
         who = "you" if request.decided_by == recipient else request.decided_by
         role = " (the escalation contact)" if deciding is not None and deciding.role == ESCALATION else ""
-        what = f"The request you were asked to decide is {ending}: {who}{role} gave the deciding answer."
+        yours = "Your request" if recipient == request.context.get("requestedBy") else "The request you were asked to decide"
+        what = f"{yours} is {ending}: {who}{role} gave the deciding answer."
     elif ending == Ending.TIMED_OUT:
         what = f"Nobody decided before the deadline ({deadline_text(request.expires_at)}), so the request timed out."
     elif ending == Ending.STOPPED:
@@ -112,15 +120,15 @@ def outcome_email(request: ApprovalRequest, recipient: str, settings: Settings) 
         + (f", \u201c{vote.comment}\u201d" if vote.comment else ", no comment")
         for vote in request.votes
     ]
-    subject = f"{_ENDING_HEADING[ending]}: {numbers['x']} + {numbers['y']}, doubled = {numbers['doubled']}"
+    subject = f"{_ENDING_HEADING[ending]}: {request.context['subject']}"
     message = Message(
         heading=subject,
         paragraphs=[
             what,
-            f"The workflow asked: {numbers_sentence(numbers)}",
+            f"The workflow asked: {request.context['subject']}",
             *(["The answers, as written:", *votes] if votes else ["Nobody answered."]),
         ],
-        facts=[*((name, numbers[name]) for name in ("x", "y", "sum", "doubled")), ("workflow", request.execution), ("outcome", ending)],
+        facts=[*request_facts(request), ("workflow", request.execution), ("outcome", ending)],
         notes=["For your information only: this email has no links, and nothing more is needed from you."],
     )
     return Email.compose(settings, recipient, subject, message, kind="outcome", execution=request.execution)

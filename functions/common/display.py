@@ -11,6 +11,7 @@ from typing import Any, Iterable, Sequence
 # Colours that read on light and dark backgrounds alike; buttons carry their own background.
 APPROVE_COLOUR = "#1a7f37"
 REJECT_COLOUR = "#cf222e"
+OPEN_COLOUR = "#59636e"  # a request's own link: neutral, beside the two decisions
 _TEXT = "#1f2328"
 _MUTED = "#59636e"
 _FONT = "-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"

@@ -37,6 +37,10 @@ class ApprovalTimedOut(WorkflowError):
     """Nobody decided before the deadline."""
 
 
+class InvalidApprovalRequest(WorkflowError):
+    """An approval machine's input breaks a rule; the message names the field and the rule."""
+
+
 class RequestRefused(Exception):
     """A request this service refuses; the message is safe to show to a person.
 
@@ -56,6 +60,10 @@ class MalformedRequest(RequestRefused):
 
 class InvalidLink(MalformedRequest):
     """An id that is missing or not of the shape we issue."""
+
+
+class Forbidden(RequestRefused):
+    status_code = 403
 
 
 class NotFound(RequestRefused):

@@ -23,7 +23,7 @@ from functions.common.settings import Settings
 
 _TIMEOUTS = {"States.Timeout", "States.HeartbeatTimeout"}
 
-# The states of statemachines/approval.asl.yml named in a failure (tests/unit/test_outcomes.py checks them).
+# The states of statemachines/workflow.asl.yml named in a failure (tests/unit/test_outcomes.py checks them).
 VALIDATE, CALCULATE, APPROVAL, FINALIZE = "Validate", "Calculate", "Approval", "Finalize"
 # The steps that store a result, in order, each under its own key (the state's ResultPath).
 STEP_RESULTS = {VALIDATE: "input", CALCULATE: "calculation", APPROVAL: "approval"}
@@ -79,10 +79,18 @@ def failed_step(state: dict[str, Any]) -> str:
 
 
 def failure_of(state: dict[str, Any]) -> dict[str, Any]:
+    """The failure's error and cause; for the approval machine's failure, its own."""
     # Validate's Catch replaces the whole state with the error (its input may not be an object).
-    if "Error" in state:
-        return state
-    return state.get("failure") or {}
+    failure = state if "Error" in state else state.get("failure") or {}
+    if failure.get("Error") == "States.TaskFailed":
+        # startExecution.sync:2: the cause is the failed approval execution, as DescribeExecution tells it.
+        try:
+            execution = json.loads(failure.get("Cause") or "")
+        except ValueError:
+            return failure
+        if isinstance(execution, dict) and (execution.get("Error") or execution.get("error")):
+            return {"Error": execution.get("Error") or execution.get("error"), "Cause": execution.get("Cause") or execution.get("cause") or ""}
+    return failure
 
 
 def classify(state: dict[str, Any]) -> str:

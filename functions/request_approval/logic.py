@@ -17,6 +17,7 @@ from functions.common.vocabulary import Status
 from functions.common.email import Mailer
 from functions.common.errors import NotificationFailed
 from functions.common.observability import logger
+from functions.common.approval_request import Plan
 from functions.common.settings import Settings
 
 # The state that waits again after a follow-up (statemachines/approval.asl.yml).
@@ -28,11 +29,12 @@ def request_approval(
 ) -> dict:
     opened = None
     if event.get("state") != AWAIT_APPROVAL:
+        plan = Plan.from_event(event["plan"])
         opened = store.create_approval(
             task_token=event["taskToken"],
             execution=event["execution"],
-            policy=settings.approval_policy,
-            context={key: event[key] for key in ("x", "y", "sum", "doubled")},
+            policy=plan.policy,
+            context=plan.context,
             started_at=_epoch(event.get("enteredAt")),
         )
     if opened is None:  # a later wait, or a retried first one whose emails went out already

@@ -8,7 +8,7 @@ from functions.common.callbacks.ids import new_callback_id
 from functions.common.callbacks.table import ApprovalStore
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "pytest"}
-from tests.support import CALLBACKS_TABLE as TABLE
+from tests.support import CALLBACKS_TABLE as TABLE, doubled_sum_request
 
 
 def form(callback_id: str, comment: str = "") -> str:
@@ -53,7 +53,7 @@ def test_expired_approval_answers_410_on_get_and_post(harness):
     store = ApprovalStore(TABLE, boto3.client("dynamodb", region_name="us-east-1"))
     policy = ApprovalPolicy.from_config({"APPROVERS": "a@example.org", "APPROVAL_TIMEOUT_SECONDS": "5"})
     _, (expired,) = store.create_approval(task_token="t", execution="e", policy=policy,
-                                          context={"x": 1, "y": 1, "sum": 2, "doubled": 4}, started_at=time.time() - 60)
+                                          context=doubled_sum_request(1, 1), started_at=time.time() - 60)
     assert harness.call("approvalPages", "GET", "/approve", query=f"id={expired.id}")[0] == 410
     status, _, body = harness.call("approvalPages", "POST", "/approve", headers=FORM, body=form(expired.id))
     assert status == 410 and "expired" in body.lower()

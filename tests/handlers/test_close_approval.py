@@ -42,7 +42,7 @@ def test_an_end_reported_twice_closes_once_and_tells_each_person_once(harness):
 
 def test_the_rule_pattern_takes_this_state_machine_s_final_statuses_only(harness):
     (pattern,) = [pattern for function, pattern in harness.engine._rules if function == "closeApproval"]
-    machine = harness.engine.state_machine_arn
+    machine = harness.engine.machine_arns["ApprovalStateMachine"]  # the approval machine's ends, not the workflow's
 
     def event(status, state_machine=machine):
         return execution_status_change(execution_arn=machine.replace(":stateMachine:", ":execution:") + ":n",
@@ -52,6 +52,7 @@ def test_the_rule_pattern_takes_this_state_machine_s_final_statuses_only(harness
     assert all(matches(pattern, event(status)) for status in ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"))
     assert not matches(pattern, event("RUNNING"))
     assert not matches(pattern, event("ABORTED", machine + "-other"))
+    assert not matches(pattern, event("ABORTED", harness.engine.state_machine_arn))
 
 
 def test_an_event_that_is_not_an_execution_s_end_changes_nothing(harness):

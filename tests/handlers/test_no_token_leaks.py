@@ -73,13 +73,19 @@ def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, 
     decide(rejected, "reject", "not fine")
     harness.approval_id(ignored)
     invalid = harness.start_direct({"x": "1", "y": 2})
-    for arn in (approved, rejected, invalid):
+    # The approval machine started by itself, as any workflow would, with its own approvers.
+    machine = harness.engine.machine_arns["ApprovalStateMachine"]
+    direct = harness.sfn.start_execution(stateMachineArn=machine, name="direct-approval", input=json.dumps(
+        {"subject": "Rotate the signing key", "details": [{"label": "key", "value": "k-2027"}],
+         "link": "https://ci.example.com/runs/9", "requestedBy": "dev@example.com"}))["executionArn"]
+    decide(direct, "approve", "rotated")
+    for arn in (approved, rejected, invalid, direct):
         harness.wait(arn)
     # The ignored run waits out its follow-ups and its deadline (5 s): asked seldom, since the engine
     # runs in this process and a busy poll would delay its timers.
     harness.wait(ignored, timeout=30, interval=1)
-    outcomes = {arn: harness.wait(arn, timeout=30) for arn in (approved, rejected, ignored, invalid)}
-    assert [o["status"] for o in outcomes.values()] == ["SUCCEEDED", "FAILED", "FAILED", "FAILED"]
+    outcomes = {arn: harness.wait(arn, timeout=30) for arn in (approved, rejected, ignored, invalid, direct)}
+    assert [o["status"] for o in outcomes.values()] == ["SUCCEEDED", "FAILED", "FAILED", "FAILED", "SUCCEEDED"]
     assert outcomes[ignored]["error"] == "ApprovalTimedOut"
     # Late and repeated clicks produce answers too.
     decide(ignored, "approve", "too late")
@@ -95,12 +101,16 @@ def test_no_task_token_appears_in_logs_emails_responses_or_urls(harness, capfd, 
     captured = capfd.readouterr()
     log_records = "\n".join(record.getMessage() for record in caplog.records)
     tokens = set()
-    for arn in outcomes:
+    workflow = f":execution:{harness.engine.state_machine_arn.rsplit(':', 1)[1]}:"
+    approvals = f":execution:{machine.rsplit(':', 1)[1]}:"
+    for arn in outcomes:  # each workflow's own, and those of the approval it started (named as it is)
         tokens |= issued_tokens(harness.sfn, arn)
-    # A calculation and an approval for each valid run, none for the invalid one, and a new wait
-    # after each follow-up of the ignored one (reminders at 2 and 4 s, escalation at 3 s: up to
-    # three waits more; on a busy machine one late follow-up may send two of them at once).
-    assert 2 + 2 + 3 <= len(tokens) <= 2 + 2 + 5
+        if workflow in arn and arn != invalid:
+            tokens |= issued_tokens(harness.sfn, arn.replace(workflow, approvals))
+    # A calculation and an approval for each valid run, none for the invalid one, an approval for
+    # the direct one, and a new wait after each follow-up of the ignored one (reminders at 2 and 4 s,
+    # escalation at 3 s: up to three waits more; on a busy machine one late follow-up may send two at once).
+    assert 2 + 2 + 1 + 3 <= len(tokens) <= 2 + 2 + 1 + 5
     emails = [path.read_text() for path in harness.outbox.glob("*.eml")]
     subjects = [line for text in emails for line in text.splitlines() if line.startswith("Subject:")]
     assert any("Reminder: approval needed" in line for line in subjects)

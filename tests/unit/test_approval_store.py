@@ -12,10 +12,10 @@ from functions.common.callbacks.model import Audit
 from functions.common.callbacks.table import FOLLOW_UP_LEASE_SECONDS, ApprovalStore
 from functions.common.vocabulary import Ending, Status
 from functions.common.errors import AlreadyResolved, Expired, NotFound
-from tests.support import FakeStates
+from tests.support import FakeStates, doubled_sum_request
 
 TOKEN = "token-" + "t" * 40
-NUMBERS = {"x": 1, "y": 2, "sum": 3, "doubled": 6}
+NUMBERS = doubled_sum_request(1, 2)
 THREE = ["ann@example.com", "bob@example.com", "cy@example.com"]
 
 
@@ -52,7 +52,7 @@ def test_two_of_three_with_a_rejection_in_between(store):
     assert output["decision"] == "approved" and output["approver"] == "cy@example.com" and output["policy"] == 2
     assert [(v["approver"], v["decision"]) for v in output["votes"]] == [
         ("ann@example.com", "approved"), ("bob@example.com", "rejected"), ("cy@example.com", "approved")]
-    assert output["sum"] == 3
+    assert set(output) == {"decision", "comment", "decidedAt", "approver", "policy", "votes"}
 
 
 def test_a_rejection_that_makes_k_unreachable_rejects_with_the_votes_as_written(store):

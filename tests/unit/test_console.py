@@ -30,12 +30,9 @@ def test_the_graph_has_every_state_and_every_labelled_transition_of_the_workflow
     assert f'{ids["IsInputValid"]} -->|"$.input.x is numeric and $.input.y is numeric"| {ids["Calculate"]}' in source
     assert f'{ids["IsInputValid"]} -->|"Default"| {ids["NotifyFailure"]}' in source
     # Catching every error: a dotted edge without a label (the legend says what it means).
-    for state in ("Validate", "Calculate", "Approval", "FollowUp", "AwaitApproval", "Finalize"):
+    for state in ("Validate", "Calculate", "Approval", "Finalize"):
         assert f'{ids[state]} -.-> {ids["NotifyFailure"]}' in source
     assert "Catch: States.ALL" not in source
-    # The reminder timer: a normal edge with a clock, not an error path.
-    for state in ("Approval", "AwaitApproval"):
-        assert f'{ids[state]} -->|"◔ States.Timeout"| {ids["FollowUp"]}' in source
     links = [line.strip() for line in source.splitlines() if "-->" in line or "-.->" in line]
     dotted = {index for index, line in enumerate(links) if "-.->" in line}
     (styled,) = [line for line in source.splitlines() if "linkStyle" in line]
@@ -43,6 +40,17 @@ def test_the_graph_has_every_state_and_every_labelled_transition_of_the_workflow
     assert f"{ids['Finalize']} --> finish" in source
     assert "Task · waits for a callback" in source
     assert "Fail · NotificationFailed" in source
+
+
+def test_the_approval_machines_graph_draws_the_reminder_timer_as_a_timed_path():
+    definition = load_service(stage="local").machine("ApprovalStateMachine").definition
+    graph = flowchart(definition)
+    source, ids = graph["source"], graph["nodes"]
+    assert set(ids) == set(definition["States"])
+    # The reminder timer: a normal edge with a clock, not an error path.
+    for state in ("Approval", "AwaitApproval"):
+        assert f'{ids[state]} -->|"◔ States.Timeout"| {ids["FollowUp"]}' in source
+    assert f'{ids["CheckRequest"]} --> {ids["Approval"]}' in source
 
 
 def test_the_graph_follows_a_changed_definition_with_parallel_map_and_every_choice_form():
@@ -233,8 +241,8 @@ def _event(number, kind, name=None, **details):
             **({key: body} if body else {})}
 
 
-def _progress(events, status):
-    return interpret(events, status, load_service(stage="local").state_machine_definition, Redactor())
+def _progress(events, status, machine="WorkflowStateMachine"):
+    return interpret(events, status, load_service(stage="local").machine(machine).definition, Redactor())
 
 
 def test_a_wait_that_ends_on_its_planned_timer_is_no_error_but_an_unplanned_timeout_is():
@@ -249,12 +257,13 @@ def test_a_wait_that_ends_on_its_planned_timer_is_no_error_but_an_unplanned_time
         _event(8, "TaskStateExited", "AwaitApproval"),
         _event(9, "TaskStateEntered", "FollowUp"),
     ]
-    progress = _progress(timer, "RUNNING")
+    progress = _progress(timer, "RUNNING", "ApprovalStateMachine")
     assert progress["marks"]["Approval"] == ("timer", "")
     assert progress["marks"]["AwaitApproval"] == ("timer", "")
     assert progress["marks"]["FollowUp"] == ("running", "")
     assert [event["tone"] for event in progress["history"] if event["type"] == "TaskTimedOut"] == ["timer", "timer"]
-    assert "◔ timer fired" in flowchart(load_service(stage="local").state_machine_definition, progress["marks"])["source"]
+    approval = load_service(stage="local").machine("ApprovalStateMachine").definition
+    assert "◔ timer fired" in flowchart(approval, progress["marks"])["source"]
 
     # Calculate catches every error, not the timeout as such: its timeout is an error caught.
     unplanned = [

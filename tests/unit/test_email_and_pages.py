@@ -9,6 +9,7 @@ from functions.common.email import build_message
 from functions.common.errors import AlreadyResolved, Expired, InvalidLink, MalformedRequest, NotFound
 from functions.common.settings import Settings
 from functions.notify_failure.logic import failure_email
+from tests.support import doubled_sum_request
 
 TOKEN = "AAAAQUFBQUFBQUFB-the-task-token"
 HOSTILE = '<script>alert("x")</script>'
@@ -20,12 +21,13 @@ SETTINGS = Settings(
 POLICY = ApprovalPolicy.from_config(
     {"APPROVERS": "ann@example.com,bob@example.com,cy@example.com", "APPROVAL_POLICY": "2"}
 )
+
 REQUEST_RECORD = ApprovalRequest(
     id="approval#exec",
     execution="exec-" + HOSTILE,
     status="PENDING",
     started_at=1_800_000_000,
-    context={"x": 3, "y": 4, "sum": 7, "doubled": 14},
+    context=doubled_sum_request(3, 4),
     policy=POLICY,
     approvals=1,
     votes=(Vote("bob@example.com", "approved", HOSTILE, "2027-01-15T08:01:00+00:00"),),

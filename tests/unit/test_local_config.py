@@ -30,11 +30,9 @@ def test_every_function_and_route_comes_from_serverless_yml():
 
 def test_stage_values_come_from_env_json_and_environment_overrides_them_with_their_type():
     default = load_service(stage="local", environ={})
-    states = default.state_machine_definition["States"]
-    assert states["Approval"]["TimeoutSeconds"] == 600
+    assert default.functions["checkRequest"].environment["APPROVAL_TIMEOUT_SECONDS"] == "600"
     overridden = load_service(stage="local", environ={"APPROVAL_TIMEOUT_SECONDS": "5", "SENDER_EMAIL": "s@x.org"})
-    assert overridden.state_machine_definition["States"]["Approval"]["TimeoutSeconds"] == 5
-    assert overridden.functions["requestApproval"].environment["APPROVAL_TIMEOUT_SECONDS"] == "5"  # Lambda: strings
+    assert overridden.functions["checkRequest"].environment["APPROVAL_TIMEOUT_SECONDS"] == "5"  # Lambda: strings
     assert overridden.functions["notifyFailure"].environment["SENDER_EMAIL"] == "s@x.org"
 
 
@@ -128,9 +126,9 @@ def test_port_defaults_to_3000_and_takes_any_valid_number():
 def test_policy_keys_are_overridden_by_the_environment_and_reach_the_functions_as_strings():
     service = load_service(stage="local", environ={"APPROVERS": '["a@example.com", "b@example.com"]',
                                                    "APPROVAL_POLICY": "all", "REMINDER_INTERVAL_SECONDS": "60"})
-    environment = service.functions["requestApproval"].environment
+    environment = service.functions["checkRequest"].environment
     assert environment["APPROVERS"] == "a@example.com,b@example.com" and environment["APPROVAL_POLICY"] == "all"
-    assert service.state_machine_definition["States"]["Approval"]["TimeoutSeconds"] == 60
+    assert environment["REMINDER_INTERVAL_SECONDS"] == "60"
 
 
 def test_only_the_keys_local_template_compiles_with_reach_a_role():

@@ -52,7 +52,8 @@ def test_the_readmes_map_of_steps_matches_serverless_yml_and_the_asl():
     readme = (ROOT / "README.md").read_text()
     rows = re.findall(r"^\| (.+?) \| (.+?) \| (.+?) \| (.+?) \| (.+?) \|$", readme.split("Where each step lives")[1], re.M)[2:]
     service = yaml.safe_load(re.sub(r"\$\{[^}]*\}", "x", (ROOT / "serverless.yml").read_text()))
-    states = yaml.safe_load((ROOT / "statemachines/approval.asl.yml").read_text())["States"]
+    states = {name for machine in ("workflow", "approval")
+              for name in yaml.safe_load((ROOT / f"statemachines/{machine}.asl.yml").read_text())["States"]}
     functions = service["functions"]
     named = set()
     for state, function, folder, route, tests in rows:

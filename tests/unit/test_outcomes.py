@@ -42,7 +42,7 @@ def test_lambda_error_causes_are_reduced_to_their_message():
 
 def test_the_states_named_in_a_failure_are_the_state_machines_own():
     # `${...}` serverless variables in values load as plain strings.
-    states = yaml.safe_load((ROOT / "statemachines" / "approval.asl.yml").read_text())["States"]
+    states = yaml.safe_load((ROOT / "statemachines" / "workflow.asl.yml").read_text())["States"]
     for step, key in STEP_RESULTS.items():
         assert states[step]["ResultPath"] == f"$.{key}", step
     assert FINALIZE in states

@@ -21,10 +21,7 @@ CLI_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "test",
     "AWS_SECRET_ACCESS_KEY": "test",
 }
-# What each local state machine is started with: the approval machine, when there is one, else the
-# doubled-sum workflow (which asks for an approval too).
 APPROVAL_REQUEST = {"subject": "Pay invoice 42", "details": [{"label": "Amount", "value": "120 EUR"}]}
-SUM = {"x": 1, "y": 2}
 
 
 def aws(endpoint: str, *arguments: str) -> dict:
@@ -36,22 +33,15 @@ def aws(endpoint: str, *arguments: str) -> dict:
     return json.loads(run.stdout)
 
 
-def machine_to_start(machines: list[dict]) -> tuple[str, dict]:
-    """(state machine ARN, input): the one named *-approval if there is one, else the workflow."""
-    by_name = {machine["name"]: machine["stateMachineArn"] for machine in machines}
-    approval = sorted(name for name in by_name if name.endswith("-approval"))
-    if approval:
-        return by_name[approval[0]], APPROVAL_REQUEST
-    return by_name["approval-workflow-local"], SUM
-
-
 def test_the_aws_cli_starts_an_execution_that_a_person_approves(local_service_factory):
     service = local_service_factory()
     assert f"AWS API (for the AWS CLI and SDKs): {service.aws_url}\n" in service.log.read_text()
 
-    arn, execution_input = machine_to_start(aws(service.aws_url, "list-state-machines")["stateMachines"])
-    # No --name, as a person would type it: the execution gets a UUID, as on AWS.
-    started = aws(service.aws_url, "start-execution", "--state-machine-arn", arn, "--input", json.dumps(execution_input))
+    machines = {machine["name"]: machine["stateMachineArn"] for machine in aws(service.aws_url, "list-state-machines")["stateMachines"]}
+    assert set(machines) == {"approval-workflow-local", "approval-workflow-local-approval"}
+    # The approval machine, with no --name, as a person would type it: the execution gets a UUID, as on AWS.
+    started = aws(service.aws_url, "start-execution", "--state-machine-arn", machines["approval-workflow-local-approval"],
+                  "--input", json.dumps(APPROVAL_REQUEST))
     name = started["executionArn"].rsplit(":", 1)[1]
     uuid.UUID(name)
 
@@ -64,7 +54,8 @@ def test_the_aws_cli_starts_an_execution_that_a_person_approves(local_service_fa
 
     described = eventually(finished, 60, f"execution {name} still RUNNING", interval=0.2)
     assert described["status"] == "SUCCEEDED", described
-    assert json.loads(described["output"])["decision"] == "approved"
+    output = json.loads(described["output"])
+    assert (output["decision"], output["comment"]) == ("approved", "fine by me")
     assert service.stop() == 0
 
 

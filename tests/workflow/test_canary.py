@@ -34,12 +34,12 @@ class RecordingEngine:
     def email_sent(self, message_id, raw):
         self.emails.append(raw)
 
-    def execution_event(self, execution, event_type, details):
+    def execution_event(self, execution, event_type, details, execution_arn=""):
         self.events.append((execution, event_type))
         if self.on_event:
             self.on_event(execution, event_type)
 
-    def interpreter_client(self, client):
+    def interpreter_client(self, client, role_arn):
         """As the engine does with local/iam.py: the interpreter's Lambda calls may be refused."""
         self.interpreter_clients.append(client)
         client.meta.events.register("before-call.lambda.Invoke", self._refuse)
@@ -82,6 +82,9 @@ def test_hooked_moto_internals_have_the_expected_signatures():
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (
         StateTaskServiceLambda,
     )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+        StateTaskServiceSfn,
+    )
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 
     expected = {
@@ -92,6 +95,14 @@ def test_hooked_moto_internals_have_the_expected_signatures():
         "moto.stepfunctions.parser.asl.utils.json_path.parse": (json_path, "parse", ["path"]),
         "moto.stepfunctions.parser.asl.component.common.path.result_path.parse": (result_path, "parse", ["string"]),
         "moto.core.responses.method_names_from_class": (responses, "method_names_from_class", ["clazz"]),
+        "moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution": (
+            StepFunctionsParserBackend, "start_execution", ["self", "state_machine_arn", "name"]),
+        "moto...state_task_service_sfn.StateTaskServiceSfn._normalise_parameters": (
+            StateTaskServiceSfn, "_normalise_parameters", ["self", "parameters", "boto_service_name", "service_action_name"]),
+        "moto...state_task_service_sfn.StateTaskServiceSfn._normalise_response": (
+            StateTaskServiceSfn, "_normalise_response", ["self", "response", "boto_service_name", "service_action_name"]),
+        "moto...state_task_service_sfn.StateTaskServiceSfn._eval_service_task": (
+            StateTaskServiceSfn, "_eval_service_task", ["self", "env"]),
         "moto.stepfunctions.parser.models.StepFunctionsParserBackend.send_task_success": (
             StepFunctionsParserBackend, "send_task_success", ["self", "task_token", "outcome"]),
         "moto.stepfunctions.parser.backend.execution.Execution.stop": (
@@ -380,3 +391,47 @@ def test_an_execution_stopped_as_a_lambda_task_starts_ends_aborted_not_failed(en
     status = _ended(sfn, arn, 10)
     assert (status["status"], status.get("error")) == ("ABORTED", None), status
     assert engine.invocations == []
+
+
+def test_a_task_starts_a_child_execution_and_waits_for_it_as_step_functions_does(engine):
+    """StateTaskServiceSfn and StepFunctionsParserBackend.start_execution: startExecution.sync:2 with
+    the API's names on both sides (moto passed them to boto3 as written: States.Runtime), an unnamed
+    child named with a UUID (moto: "None"), a failed child's error in the cause as DescribeExecution
+    tells it; and Execution.stop: stopping the parent stops the child."""
+
+    iam = boto3.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    sfn = boto3.client("stepfunctions")
+    child = sfn.create_state_machine(name="child", roleArn=role, definition=json.dumps({"StartAt": "Route", "States": {
+        "Route": {"Type": "Choice", "Choices": [{"Variable": "$.request.fail", "IsPresent": True, "Next": "Refuse"},
+                                                {"Variable": "$.request.wait", "IsPresent": True, "Next": "Wait"}],
+                  "Default": "Done"},
+        "Wait": {"Type": "Wait", "Seconds": 30, "Next": "Done"},
+        "Done": {"Type": "Pass", "Result": {"decision": "approved"}, "End": True},
+        "Refuse": {"Type": "Fail", "Error": "ApprovalRejected", "Cause": "no"}}}))["stateMachineArn"]
+    parent = sfn.create_state_machine(name="parent", roleArn=role, definition=json.dumps({"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": child, "Input": {"request.$": "$",
+                                                                    "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}},
+                "ResultSelector": {"decision.$": "$.Output.decision", "status.$": "$.Status"}, "End": True}}}))["stateMachineArn"]
+
+    def run(name, request):
+        return sfn.start_execution(stateMachineArn=parent, name=name, input=json.dumps(request))["executionArn"]
+
+    approved = _ended(sfn, run("approved", {}), 20)
+    assert approved["status"] == "SUCCEEDED", approved
+    assert json.loads(approved["output"]) == {"decision": "approved", "status": "SUCCEEDED"}
+    refused = _ended(sfn, run("refused", {"fail": 1}), 20)
+    assert (refused["status"], refused["error"]) == ("FAILED", "States.TaskFailed"), refused
+    described = json.loads(refused["cause"])
+    assert (described["Status"], described["Error"], described["Cause"]) == ("FAILED", "ApprovalRejected", "no")
+    children = sfn.list_executions(stateMachineArn=child)["executions"]
+    assert len({execution["name"] for execution in children}) == 2 and "None" not in str(children)
+
+    waiting = run("stopped", {"wait": 1})
+    eventually(lambda: len(sfn.list_executions(stateMachineArn=child, statusFilter="RUNNING")["executions"]) == 1,
+               10, "the child did not start")
+    sfn.stop_execution(executionArn=waiting)
+    (stopped_child,) = [e for e in sfn.list_executions(stateMachineArn=child)["executions"] if e["status"] != "SUCCEEDED"
+                        and e["status"] != "FAILED"]
+    assert _ended(sfn, stopped_child["executionArn"], 10)["status"] == "ABORTED"

@@ -138,7 +138,7 @@ def rearm_approval(store: ApprovalStore, states: Any, execution: str, *, task_to
 
 
 def _deliver(states: Any, token: str, request: ApprovalRequest) -> None:
-    story = {**request.context, **request.story()}
+    story = request.story()
     if request.status == Status.APPROVED:
         states.send_task_success(taskToken=token, output=json.dumps(story, ensure_ascii=False))
     else:

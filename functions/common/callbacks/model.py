@@ -158,6 +158,11 @@ class ApprovalRequest:
         contact = [self.policy.escalation_email] if self.escalated_at is not None and self.policy.escalation_email else []
         return [*self.policy.approvers, *contact]
 
+    def told(self) -> list[str]:
+        """Everyone told how it ended: those asked and, when the caller named one, the requester."""
+        requester = self.context.get("requestedBy")
+        return [*self.asked(), *([requester] if requester else [])]
+
     def summary(self) -> dict[str, Any]:
         """What the unauthenticated status route may show: counts, never addresses."""
         return {

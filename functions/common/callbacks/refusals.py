@@ -4,7 +4,7 @@ for the pages, the votes and the partner's callbacks."""
 from __future__ import annotations
 
 from functions.common.callbacks.model import ApprovalRequest, Ballot, Callback
-from functions.common.errors import AlreadyResolved, Expired, NotFound
+from functions.common.errors import AlreadyResolved, Expired, Forbidden, NotFound
 from functions.common.vocabulary import Ending, Status
 
 UNKNOWN = "This link is unknown: it may be mistyped or long expired."
@@ -33,6 +33,8 @@ def ballot_refusal(request: ApprovalRequest | None, ballot: Ballot | None, now: 
     """Why this ballot cannot vote now, or None if it can."""
     if request is None:
         return NotFound(UNKNOWN)
+    if ballot is not None and ballot.approver.lower() == str(request.context.get("requestedBy", "")).lower():
+        return Forbidden("You asked for this approval, so you may not decide it: the other approvers do.", request)
     if request.closed_as in _CLOSED_ANSWERS:
         return Expired(_CLOSED_ANSWERS[request.closed_as], request)
     own = request.vote_of(ballot.approver) if ballot else None
