@@ -9,8 +9,8 @@
 //    executionArn. A 4xx from Step Functions (throttled, a limit reached) becomes 502 and a 5xx
 //    becomes 503, each with the message of serverless.yml's custom.startApiErrors (the local
 //    front answers with the same words) and, as "reason", Step Functions' own error body.
-// 3. Least privilege. The API's role may start executions of this stack's state machine only
-//    (the plugin grants states:StartExecution on "*").
+// 3. Least privilege. The API's role may start executions of the state machines with an http
+//    event only (the plugin grants states:StartExecution on "*"; the approval machine has none).
 // 4. The stack's gateway responses are in the first API deployment's DependsOn, so the stage
 //    that deployment creates has them from the start.
 
@@ -32,7 +32,11 @@ class StartApiHardening {
 
   apply() {
     const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
-    const machines = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::StepFunctions::StateMachine');
+    const declared = Object.values(((this.serverless.service.stepFunctions || {}).stateMachines) || {});
+    const machines = declared
+      .filter((machine) => (machine.events || []).some((event) => event.http))
+      .map((machine) => machine.id)
+      .filter((id) => resources[id] && resources[id].Type === 'AWS::StepFunctions::StateMachine');
     const errors = this.stepFunctionsErrors();
     for (const resource of Object.values(resources)) {
       const integration = resource.Type === 'AWS::ApiGateway::Method' && resource.Properties.Integration;

@@ -2,8 +2,12 @@
 
 Pages and JSON for the browser, a server-sent event stream that says "something changed"
 (the page then reads what it shows), the emails' HTML for sandboxed frames, the Stop button's
-POST, and the start form's explanation of a refused body, field by field. Every body passes the
-token redactor last.
+POST, the start form's explanation of a refused body, field by field, and the approval form's
+POST (StartExecution of the approval machine). Every body passes the token redactor last.
+
+An execution is /_console/api/executions/<machine>/<name> (machine: "workflow", "approval"): a
+child execution is named as its parent. /_console/api/executions/<name> is the workflow's (or,
+without one of that name, the first machine's that has it).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ import jsonschema
 
 from functions.common.http import media_type
 from local.console.changes import MIN_INTERVAL_SECONDS, Changes
-from local.console.reader import ConsoleReader
+from local.console.lineage import STARTED_BY
+from local.console.reader import MACHINE_KEY, ConsoleReader, machine_key
 from local.tables import callbacks_table_name
 
 HERE = Path(__file__).resolve().parent
@@ -48,9 +53,13 @@ _STATIC_FILES = {
     "console.css": (STATIC / "console.css", "text/css; charset=utf-8"),
     "mermaid.js": (MERMAID, "text/javascript; charset=utf-8"),
 }
-_EXECUTION = re.compile(r"api/executions/([^/]+)(/stop)?")
+_EXECUTION = re.compile(r"api/executions/(?:([^/]+)/)?([^/]+)")
+_STOP = "/stop"
 _START_PROBLEMS = "api/start-problems"
+_START_APPROVAL = "api/approvals"
 _NAME = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
+# The machine the approval form starts (serverless.yml's logical id, as the engine names it).
+APPROVAL_MACHINE = "ApprovalStateMachine"
 
 
 class Console:
@@ -85,7 +94,8 @@ class Console:
                     states=boto3.client("stepfunctions", region_name=region),
                     dynamodb=boto3.client("dynamodb", region_name=region),
                     table=callbacks_table_name(self.engine.service.resources),
-                    state_machine_arn=self.engine.state_machine_arn,
+                    machines={machine_key(machine.logical_id): self.engine.machine_arns[machine.logical_id]
+                              for machine in self.engine.service.machines},
                     outbox=self.engine.outbox,
                     version_of=self.changes.of,
                     shared_version=lambda: self.changes.shared,
@@ -107,15 +117,17 @@ class Console:
             return self._static(lambda status, extra, body: handler.answer(status, {**_BASE_HEADERS, **extra}, body),
                                 relative[len("static/"):])
         if method == "POST":
-            found = _EXECUTION.fullmatch(relative)
-            if relative != _START_PROBLEMS and (not found or not found.group(2)):
+            found = _EXECUTION.fullmatch(relative.removesuffix(_STOP)) if relative.endswith(_STOP) else None
+            if relative not in (_START_PROBLEMS, _START_APPROVAL) and not found:
                 return answer(404, _JSON, _message(f"No console route for POST {path}."))
             if not self._same_origin(headers):
                 return answer(403, _JSON, _message("Only the console's own page may post here."))
             if relative == _START_PROBLEMS:
                 return answer(200, _JSON, _dump(start_problems(self.start_schema or {}, body)))
-            name = unquote(found.group(1))
-            stopped = self.reader().stop(name) if _NAME.fullmatch(name) else None
+            if relative == _START_APPROVAL:
+                return self._start_approval(answer, body)
+            machine, name = self._execution(found)
+            stopped = self.reader().stop(machine, name) if machine else None
             if stopped is None:
                 return answer(404, _JSON, _message(f"No execution named {name}."))
             self.changes.bump()
@@ -130,9 +142,9 @@ class Console:
         if relative == "api/executions":
             return answer(200, _JSON, _dump(self.reader().executions()))
         found = _EXECUTION.fullmatch(relative)
-        if found and not found.group(2):
-            name = unquote(found.group(1))
-            detail = self.reader().execution(name) if _NAME.fullmatch(name) else None
+        if found:
+            machine, name = self._execution(found)
+            detail = self.reader().execution(machine, name) if machine else None
             if detail is None:
                 return answer(404, _JSON, _message(f"No execution named {name}."))
             return answer(200, _JSON, detail)
@@ -143,6 +155,35 @@ class Console:
             return answer(200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": EMAIL_POLICY},
                           _in_new_tab(html).encode("utf-8"))
         return answer(404, _JSON, _message(f"No console route for GET {path}."))
+
+    def _execution(self, found: re.Match[str]) -> tuple[str | None, str]:
+        """(machine, name) of an execution path; machine None when there is no such execution."""
+        name = unquote(found.group(2))
+        if not _NAME.fullmatch(name):
+            return None, name
+        if found.group(1) is None:
+            return self.reader().machine_of(name), name
+        machine = unquote(found.group(1))
+        return (machine if MACHINE_KEY.fullmatch(machine) and machine in self.reader().machines else None), name
+
+    def _start_approval(self, answer: Callable[[int, dict[str, str], bytes], None], body: bytes) -> None:
+        """The approval form: StartExecution of the approval machine with the request as its input,
+        by the console's own client, as the AWS CLI would (there is no API route for it)."""
+        try:
+            request = json.loads(body.decode("utf-8"))
+        except (ValueError, RecursionError):
+            return answer(400, _JSON, _message("The body is not valid JSON."))
+        if not isinstance(request, dict):
+            return answer(400, _JSON, _message("The body must be a JSON object: the approval request."))
+        if STARTED_BY in request:  # the console would link it to a parent that never started it
+            return answer(400, _JSON, _message(f"{STARTED_BY} is Step Functions' own: only a parent execution sets it."))
+        reader = self.reader()
+        try:
+            started = reader.start(machine_key(APPROVAL_MACHINE), request)
+        except reader.states.exceptions.ClientError as error:  # Step Functions' own refusal (the input's size)
+            return answer(400, _JSON, _message(f"StartExecution refused the input: {error.response['Error']['Message']}"))
+        self.changes.bump()
+        return answer(200, _JSON, _dump(started))
 
     def _same_origin(self, headers: Any) -> bool:
         origin = headers.get("Origin")

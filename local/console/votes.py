@@ -1,7 +1,8 @@
 """An execution's approval request and its votes, as the console shows them.
 
-Read as the status route reads it (the callbacks table, never its task token). The console is
-local: it shows addresses.
+Read as the status route reads it (the callbacks table, never its task token). The request is
+the approval machine's execution's (named as the workflow's that started it, if one did). The
+console is local: it shows addresses.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from functions.common.callbacks.model import APPROVER
 from functions.common.callbacks.table import ApprovalStore
 from local.console.history import iso_epoch
 
+# What the request shows people (the approval machine's input, as CheckRequest kept it).
+REQUEST_FIELDS = ("subject", "details", "link", "requestedBy")
+
 
 def approval_of(dynamodb: Any, table: str, execution: str) -> dict[str, Any]:
     """An execution's approval request as the console shows it, read as the status route reads it
-    (without the task token): a summary (the policy in words, the counts, the deadline, reminders,
-    escalation, the outcome and who decided) and one row per approver (and the escalation contact,
-    once escalated) with their vote if they voted. The console is local: it shows addresses."""
+    (without the task token): a summary (what is asked: subject, details, link and who asks; the
+    policy in words, the counts, the deadline, reminders, escalation, the outcome and who decided)
+    and one row per approver (and the escalation contact, once escalated) with their vote if they
+    voted. The console is local: it shows addresses."""
     request = ApprovalStore(table, dynamodb).approval(approval_request_id(execution))
     if request is None:
         return {"approval": None, "votes": []}
@@ -42,6 +47,7 @@ def approval_of(dynamodb: Any, table: str, execution: str) -> dict[str, Any]:
     deciding = request.vote_of(request.decided_by or "")
     next_reminder = policy.next_reminder(request.reminders_sent)
     summary = {
+        "request": {key: request.context[key] for key in REQUEST_FIELDS if key in request.context},
         **request.summary(),
         "status": request.status,
         "outcome": request.outcome,

@@ -23,10 +23,9 @@ def iam(packaged):
     enforcer.close()
 
 
-def called_functions(template) -> dict[str, str]:
-    """{state: function logical id} for every Task that calls a Lambda function."""
-    (machine,) = (r for r in template["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine")
-    definition = machine["Properties"]["DefinitionString"]
+def called_functions(template, machine_id: str) -> dict[str, str]:
+    """{state: function logical id} for every Task of a state machine that calls a Lambda function."""
+    definition = template["Resources"][machine_id]["Properties"]["DefinitionString"]
     if isinstance(definition, dict):  # {"Fn::Sub": [text, variables]}: each variable is a whole value
         definition, variables = definition["Fn::Sub"]
         for name, value in variables.items():
@@ -34,21 +33,41 @@ def called_functions(template) -> dict[str, str]:
     states = json.loads(definition)["States"]
     called = {}
     for name, state in states.items():
-        if state["Type"] != "Task":
+        if state["Type"] != "Task" or "startExecution" in json.dumps(state["Resource"]):
             continue
         target = state.get("Parameters", {}).get("FunctionName", state["Resource"])
         called[name] = target["Fn::GetAtt"][0]
     return called
 
 
-def test_the_state_machine_may_invoke_every_function_its_definition_calls(packaged, iam):
-    called = called_functions(packaged)
-    assert set(called) >= {"Validate", "Calculate", "Approval", "FollowUp", "AwaitApproval", "Finalize", "NotifyFailure"}
+@pytest.mark.parametrize("machine, states", [
+    ("WorkflowStateMachine", {"Validate", "Calculate", "Finalize", "NotifyFailure"}),
+    ("ApprovalStateMachine", {"CheckRequest", "Approval", "FollowUp", "AwaitApproval"}),
+])
+def test_each_state_machine_may_invoke_every_function_its_definition_calls(packaged, iam, machine, states):
+    called = called_functions(packaged, machine)
+    assert set(called) == states
     names = template_names(packaged, REGION, ACCOUNT)
-    role = role_of(packaged, "ApprovalStateMachine")
+    role = role_of(packaged, machine)
     for state, function in called.items():
         call = Call("lambda:InvokeFunction", names[f"{function}.Arn"], {})
         assert iam.check(role, call) is None, f"{state}: the state machine's role may not invoke {function}"
+
+
+def test_the_workflow_may_start_the_approval_machine_watch_it_and_stop_it_and_no_other(packaged, iam):
+    """What startExecution.sync:2 needs (AWS: "IAM policies for Step Functions"), on the approval machine only."""
+    names = template_names(packaged, REGION, ACCOUNT)
+    role = role_of(packaged, "WorkflowStateMachine")
+    approvals, execution = names["ApprovalStateMachine"], names["ApprovalStateMachine"].replace(":stateMachine:", ":execution:") + ":e"
+    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+    for call in [Call("states:StartExecution", approvals, {}), Call("states:DescribeExecution", execution, {}),
+                 Call("states:StopExecution", execution, {}), Call("events:PutRule", rule, {}),
+                 Call("events:PutTargets", rule, {}), Call("events:DescribeRule", rule, {})]:
+        assert iam.check(role, call) is None, call
+    workflow = names["WorkflowStateMachine"]
+    assert "is not authorized" in iam.check(role, Call("states:StartExecution", workflow, {}))
+    assert "is not authorized" in iam.check(role_of(packaged, "ApprovalStateMachine"),
+                                            Call("states:StartExecution", approvals, {}))
 
 
 def test_every_function_role_may_make_the_calls_its_code_makes(packaged, iam):
@@ -98,12 +117,12 @@ def test_each_roles_inline_policies_fit_awss_size_limit(packaged):
         assert size <= INLINE_POLICY_LIMIT, f"{role.logical_id}: {size} characters of inline policy"
 
 
-def test_the_state_machine_logs_errors_without_execution_data(packaged):
-    (machine,) = (r for r in packaged["Resources"].values() if r["Type"] == "AWS::StepFunctions::StateMachine")
-    logging = machine["Properties"]["LoggingConfiguration"]
+@pytest.mark.parametrize("machine, group", [("WorkflowStateMachine", "StateMachineLogGroup"),
+                                            ("ApprovalStateMachine", "ApprovalMachineLogGroup")])
+def test_each_state_machine_logs_errors_without_execution_data(packaged, machine, group):
+    logging = packaged["Resources"][machine]["Properties"]["LoggingConfiguration"]
     assert logging["Level"] == "ERROR" and logging["IncludeExecutionData"] is False
-    assert logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"] == {
-        "Fn::GetAtt": ["StateMachineLogGroup", "Arn"]}
+    assert logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"] == {"Fn::GetAtt": [group, "Arn"]}
 
 
 @pytest.mark.parametrize("stage, loaded", [("dev", False), ("prod", False), ("rehearsal", True)])

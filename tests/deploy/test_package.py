@@ -19,10 +19,9 @@ def resources(template, kind):
     return {name: value for name, value in template["Resources"].items() if value["Type"] == kind}
 
 
-def definition(template) -> dict:
-    """The ASL, with the Fn::Sub variables that are plain strings (the partition's ARNs) put back."""
-    (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
-    text = machine["Properties"]["DefinitionString"]
+def definition(template, machine: str = "WorkflowStateMachine") -> dict:
+    """A state machine's ASL, with the Fn::Sub variables that are plain strings (the partition's ARNs) put back."""
+    text = template["Resources"][machine]["Properties"]["DefinitionString"]
     if isinstance(text, dict):
         text, variables = text["Fn::Sub"]
         for name, value in variables.items():
@@ -70,17 +69,13 @@ def test_start_accepts_only_json_checked_by_the_request_model(packaged):
 def test_both_waits_have_timeouts_and_every_task_a_catch(packaged):
     states = definition(packaged)["States"]
     assert states["Calculate"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
-    assert states["Approval"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
     assert states["Calculate"]["TimeoutSeconds"] == 60
-    # Without reminders or escalation (dev), the first wait is the whole deadline.
-    assert states["Approval"]["TimeoutSeconds"] == json.loads((ROOT / "env.json").read_text())["dev"][
-        "APPROVAL_TIMEOUT_SECONDS"]
-    assert states["AwaitApproval"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
-    assert states["AwaitApproval"]["TimeoutSecondsPath"] == "$.approvalWait.seconds"
-    for waiting in ("Approval", "AwaitApproval"):
-        assert states[waiting]["Catch"][0] == {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.approvalWait",
-                                                "Next": "FollowUp"}
-        assert states[waiting]["Next"] == "Finalize"
+    # The workflow's approval is the approval machine's execution, waited for to its end.
+    approval = states["Approval"]
+    assert approval["Resource"] == "arn:${AWS::Partition}:states:::states:startExecution.sync:2"
+    assert approval["Parameters"]["Name.$"] == "$$.Execution.Name"
+    assert approval["Parameters"]["Input"]["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$"] == "$$.Execution.Id"
+    assert approval["Next"] == "Finalize"
     for name, state in states.items():
         if state["Type"] == "Task":
             assert state.get("Catch"), f"{name} has no Catch"
@@ -96,7 +91,7 @@ def test_each_function_has_its_own_role_without_wildcard_actions(packaged):
     roles = resources(packaged, "AWS::IAM::Role")
     functions = resources(packaged, "AWS::Lambda::Function")
     used = [function["Properties"]["Role"]["Fn::GetAtt"][0] for function in functions.values()]
-    assert len(set(used)) == len(functions) == 11
+    assert len(set(used)) == len(functions) == 12
     table = {"Fn::GetAtt": ["CallbacksTable", "Arn"]}
     for name, role in roles.items():
         for policy in role["Properties"].get("Policies", []):
@@ -125,7 +120,7 @@ def test_callbacks_table_is_on_demand_with_ttl(packaged):
 
 def test_zips_hold_only_what_the_function_imports(packaged):
     zips = sorted(BUILD.glob("*.zip"))
-    assert len(zips) == 11
+    assert len(zips) == 12
     forbidden = re.compile(r"^(tests|local|node_modules|boto3|botocore|s3transfer|plugins|schemas|statemachines)/")
     for path in zips:
         names = zipfile.ZipFile(path).namelist()
@@ -136,11 +131,26 @@ def test_zips_hold_only_what_the_function_imports(packaged):
         assert "common" in own and len(own) == 2, (path.name, own)  # its own folder and common/
 
 
-def test_the_start_api_may_start_only_this_state_machine(packaged):
+def test_the_start_api_may_start_only_the_workflow(packaged):
     role = packaged["Resources"]["ApigatewayToStepFunctionsRole"]
     (statement,) = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
     assert statement["Action"] == ["states:StartExecution"] or statement["Action"] == "states:StartExecution"
-    assert statement["Resource"] == [{"Ref": "ApprovalStateMachine"}]
+    assert statement["Resource"] == [{"Ref": "WorkflowStateMachine"}]
+
+
+def test_the_approval_machine_waits_with_its_plans_timeouts_and_fails_with_its_own_error_names(packaged):
+    states = definition(packaged, "ApprovalStateMachine")["States"]
+    assert packaged["Outputs"]["ApprovalStateMachineArn"]["Value"] == {"Ref": "ApprovalStateMachine"}
+    assert packaged["Resources"]["ApprovalStateMachine"]["Properties"]["StateMachineName"] == "approval-workflow-dev-approval"
+    assert states["CheckRequest"]["Catch"] == [{"ErrorEquals": ["InvalidApprovalRequest"], "ResultPath": "$", "Next": "Refused"}]
+    for waiting, timeout in (("Approval", "$.firstWaitSeconds"), ("AwaitApproval", "$.approvalWait.seconds")):
+        assert states[waiting]["Resource"] == "arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken"
+        assert states[waiting]["TimeoutSecondsPath"] == timeout and states[waiting]["End"] is True
+        assert states[waiting]["Catch"][0] == {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.approvalWait",
+                                                "Next": "FollowUp"}
+    assert states["FollowUp"]["Catch"] == [{"ErrorEquals": ["ApprovalTimedOut"], "ResultPath": "$", "Next": "Refused"}]
+    assert {key: states["Failed"][key] for key in ("Type", "ErrorPath", "CausePath")} == {
+        "Type": "Fail", "ErrorPath": "$.error", "CausePath": "$.lambda.errorMessage"}
 
 
 def test_the_api_is_throttled():
@@ -341,6 +351,7 @@ def test_arns_name_the_partition_of_the_region(packaged):
     assert "arn:aws:" not in text
     states = definition(packaged)["States"]
     assert states["Calculate"]["Resource"] == "arn:${AWS::Partition}:states:::lambda:invoke.waitForTaskToken"
+    assert states["Approval"]["Resource"] == "arn:${AWS::Partition}:states:::states:startExecution.sync:2"
 
 
 def test_no_unused_default_role_and_no_function_versions(packaged):

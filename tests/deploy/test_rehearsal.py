@@ -90,18 +90,19 @@ def test_deploy_redeploy_and_remove(moto_server):
     functions = {f["FunctionName"] for f in aws("lambda", port).list_functions()["Functions"]}
     declared = {f"{STACK}-{name}" for name, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"
                 for name in [r["Properties"]["FunctionName"].removeprefix(f"{STACK}-")]}
-    assert functions == declared and len(functions) == 11
+    assert functions == declared and len(functions) == 12
     table = aws("dynamodb", port).describe_table(TableName=f"{STACK}-callbacks")["Table"]
     assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
-    (machine,) = aws("stepfunctions", port).list_state_machines()["stateMachines"]
-    assert machine["name"] == STACK
-    definition = json.loads(aws("stepfunctions", port).describe_state_machine(
-        stateMachineArn=machine["stateMachineArn"])["definition"])
-    assert definition["States"]["Approval"]["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    machines = {m["name"]: m["stateMachineArn"] for m in aws("stepfunctions", port).list_state_machines()["stateMachines"]}
+    assert set(machines) == {STACK, f"{STACK}-approval"}
+    definition = json.loads(aws("stepfunctions", port).describe_state_machine(stateMachineArn=machines[STACK])["definition"])
+    assert definition["States"]["Approval"]["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    assert definition["States"]["Approval"]["Parameters"]["StateMachineArn"] == machines[f"{STACK}-approval"]
     assert definition["States"]["Validate"]["Resource"].endswith(f"function:{STACK}-validate")
 
     # The endpoints printed and the stack's outputs name the deployed REST API.
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs["ApprovalStateMachineArn"] == machines[f"{STACK}-approval"]
     (api,) = [r["PhysicalResourceId"] for r in summaries if r["LogicalResourceId"] == "ApiGatewayRestApi"]
     assert outputs["ServiceEndpoint"] == f"https://{api}.execute-api.us-east-1.amazonaws.com/{STAGE}"
     base = f"http://localhost:{port}/restapis/{api}/{STAGE}/_user_request_"

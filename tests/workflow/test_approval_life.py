@@ -140,7 +140,7 @@ def test_no_reminder_is_sent_after_the_deciding_answer_with_thirty_approvers(loc
         # yet), or as the round of 29 reminders starts going out.
         if round_ % 2 == 0:
             deadline = time.monotonic() + 30
-            while f"[{name}] -> FollowUp" not in service.log.read_text():
+            while f"[{name} approval] -> FollowUp" not in service.log.read_text():
                 assert time.monotonic() < deadline, "FollowUp never started"
                 time.sleep(0.005)
         else:

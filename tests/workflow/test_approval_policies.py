@@ -153,7 +153,7 @@ def test_a_vote_that_lands_while_the_task_rearms_is_not_lost(local_service_facto
                                     LOCAL_FUNCTION_DELAY="followUp:2")
     name = service.start(8, 8)
     links = service.ballot_links(name, 1)
-    eventually(lambda: f"[{name}] -> FollowUp" in service.log.read_text(), 10, "the first wait never ended",
+    eventually(lambda: f"[{name} approval] -> FollowUp" in service.log.read_text(), 10, "the first wait never ended",
                interval=0.02)
     answer = decide(links["approver@example.com"]["approve"], "between waits")
     assert answer.status_code == 200

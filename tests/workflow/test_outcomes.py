@@ -119,4 +119,8 @@ def test_the_console_follows_each_execution_and_prints_the_links(local_service):
     for step in ("Validate", "IsInputValid", "Calculate", "Approval", "Finalize"):
         assert f"[{name}] -> {step}" in console
     assert f"[{name}] SUCCEEDED" in console
+    # The approval it started runs on the approval machine, under the same name.
+    for step in ("CheckRequest", "Approval"):
+        assert f"[{name} approval] -> {step}" in console
+    assert f"[{name} approval] SUCCEEDED" in console
     assert links["approve"] in console and links["reject"] in console

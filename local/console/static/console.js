@@ -1,6 +1,9 @@
-// The local console: the list of executions and one execution on its graph, kept current by
-// the server's change events (/_console/api/events). Everything is built with DOM calls and
-// textContent; the only markup inserted is Mermaid's SVG (strict security level).
+// The local console: the list of executions of both state machines (the workflow and the
+// approval machine it starts) and one execution on its own machine's graph, parent and child
+// linked both ways, kept current by the server's change events (/_console/api/events). An
+// execution is its machine and its name (#/executions/<machine>/<name>): a child is named as its
+// parent. Everything is built with DOM calls and textContent; the only markup inserted is
+// Mermaid's SVG (strict security level).
 "use strict";
 
 (() => {
@@ -13,7 +16,9 @@
     TIMED_OUT: ["✗ timed out", "failed"],
     ABORTED: ["■ aborted", "aborted"],
   };
-  const view = { selected: null, shown: {}, graphSource: "", emails: new Set(), renderCount: 0, fit: null, stopping: null, allEvents: false };
+  // selected: {machine, name} (machine null until the server says, for a link without one);
+  // listed: "machine/name" -> status, from the last list; asked: the approval the form started, until CheckRequest passed.
+  const view = { selected: null, shown: {}, graphSource: "", emails: new Set(), renderCount: 0, fit: null, stopping: null, allEvents: false, listed: new Map(), asked: null };
   // Email groups, in the order of an approval's life; a kind the console does not know comes before "other".
   const KINDS = {
     request: "Approval requests",
@@ -46,6 +51,15 @@
     const [text, kind] = STATUS[status] || [status, "aborted"];
     return el("span", { class: `badge ${kind}`, text });
   }
+
+  // Which state machine: the words are the console's keys ("workflow", "approval").
+  function machineBadge(machine) {
+    return el("span", { class: `machine ${machine}`, text: machine });
+  }
+
+  const keyOf = (machine, name) => `${machine}/${name}`;
+  const hashOf = (machine, name) => `#/executions/${encodeURIComponent(machine)}/${encodeURIComponent(name)}`;
+  const isSelected = (machine, name) => !!view.selected && view.selected.machine === machine && view.selected.name === name;
 
   // -- times: one format everywhere (UTC, as the emails and the approval pages say it), and how
   // long ago or how soon beside it, in the emails' words ("in 10 minutes", "2 hours ago").
@@ -102,12 +116,15 @@
 
   // -- the list -------------------------------------------------------------------------
   function renderList(data) {
-    $("machine").textContent = `state machine ${data.stateMachine}`;
+    const machines = data.machines || { workflow: data.stateMachine };
+    $("machine").textContent = `state machines ${Object.values(machines).join(" · ")}`;
+    if (machines.approval) $("approval-machine").textContent = machines.approval;
+    view.listed = new Map(data.executions.map((execution) => [keyOf(execution.machine, execution.name), execution.status]));
     if (!changed("list", [data.executions, view.selected])) return;
     const list = $("executions");
     list.replaceChildren(
       ...data.executions.map((execution) => {
-        const current = execution.name === view.selected;
+        const current = isSelected(execution.machine, execution.name);
         const where = [];
         if (execution.error) where.push(el("strong", { class: "reason", text: execution.error }), " · ");
         if (execution.status === "RUNNING") {
@@ -118,12 +135,13 @@
         }
         const link = el(
           "a",
-          { href: `#/executions/${encodeURIComponent(execution.name)}`, "aria-current": current ? "page" : null },
-          el("span", { class: "row-top" }, badge(execution.status), el("time", { class: "started", datetime: execution.startDate, text: utc(execution.startDate) })),
+          { href: hashOf(execution.machine, execution.name), "aria-current": current ? "page" : null },
+          el("span", { class: "row-top" }, el("span", { class: "badges" }, badge(execution.status), machineBadge(execution.machine)),
+            el("time", { class: "started", datetime: execution.startDate, text: utc(execution.startDate) })),
           el("span", { class: "name", text: execution.name }),
           el("span", { class: "state" }, ...where),
         );
-        return el("li", { "data-name": execution.name, "data-status": execution.status }, link);
+        return el("li", { "data-machine": execution.machine, "data-name": execution.name, "data-status": execution.status }, link);
       }),
     );
     $("count").textContent = data.executions.length ? `(${data.executions.length}${data.more ? "+" : ""})` : "";
@@ -134,15 +152,18 @@
   function renderExecution(detail) {
     $("placeholder").hidden = true;
     $("execution").hidden = false;
-    $("execution-title").textContent = detail.name;
+    if (changed("title", [detail.machine, detail.name])) {
+      $("execution-title").replaceChildren(machineBadge(detail.machine), " ", el("span", { text: detail.name }));
+    }
     $("stop").hidden = detail.status !== "RUNNING";
+    renderLineage(detail);
     if (changed("status", [detail.name, detail.status, detail.current])) {
       const line = $("execution-status");
       const where = detail.status === "RUNNING" ? (detail.current ? ` in ${detail.current}` : "") : detail.current ? ` at ${detail.current}` : "";
       line.replaceChildren(badge(detail.status), el("span", { text: where }));
     }
-    if (changed("facts", [detail.startDate, detail.stopDate])) {
-      const facts = [["started", when(detail.startDate)]];
+    if (changed("facts", [detail.stateMachine, detail.startDate, detail.stopDate])) {
+      const facts = [["state machine", el("code", { text: detail.stateMachine })], ["started", when(detail.startDate)]];
       if (detail.stopDate) facts.push(["ended", when(detail.stopDate)]);
       $("execution-facts").replaceChildren(...facts.flatMap(([key, value]) => [el("dt", { text: key }), el("dd", {}, value)]));
     }
@@ -153,8 +174,9 @@
       $("failure-cause").textContent = detail.cause === null || detail.cause === undefined ? "" : pretty(detail.cause);
     }
     renderGraph(detail);
+    renderRequest(detail.approval && detail.approval.request);
     renderApproval(detail.approval, detail.status);
-    renderVotes(detail.votes);
+    renderVotes(detail.votes, detail.status);
     renderEmails(detail.emails);
     if (changed("io", [detail.input, detail.output])) {
       $("input").textContent = pretty(detail.input);
@@ -162,6 +184,52 @@
       $("output").textContent = detail.output === null || detail.output === undefined ? "" : pretty(detail.output);
     }
     renderHistory(detail.history);
+    followAsked(detail);
+  }
+
+  // Parent and child, both ways: "started by" the execution whose Task started this one; "started"
+  // the executions this one's Tasks started (the approval), each with its status from the list.
+  function renderLineage(detail) {
+    const started = detail.started || [];
+    const statuses = started.map((child) => view.listed.get(keyOf(child.machine, child.name)) || null);
+    if (!changed("lineage", [detail.startedBy, started, statuses])) return;
+    const link = (execution) =>
+      execution.machine
+        ? el("a", { href: hashOf(execution.machine, execution.name), "data-machine": execution.machine, "data-name": execution.name },
+          machineBadge(execution.machine), " ", el("span", { class: "name", text: execution.name }))
+        : el("code", { class: "name", text: execution.arn }); // a machine the console does not show
+    const items = [];
+    if (detail.startedBy) items.push(el("li", { class: "parent" }, "↑ started by ", link(detail.startedBy)));
+    started.forEach((child, index) =>
+      items.push(el("li", { class: "child" }, `↓ started in ${child.state || "a Task"}: `, link(child), ...(statuses[index] ? [" ", badge(statuses[index])] : []))),
+    );
+    $("lineage").replaceChildren(...items);
+    $("lineage").hidden = !items.length;
+  }
+
+  // What is asked: the subject, the details in order, the link and who asks (the approval's request).
+  function renderRequest(request) {
+    if (!changed("request", request || null)) return;
+    const box = $("request");
+    box.hidden = !request || !request.subject;
+    if (box.hidden) {
+      box.replaceChildren();
+      return;
+    }
+    const parts = [el("p", { class: "subject" }, el("strong", { text: request.subject }))];
+    if (request.details && request.details.length) {
+      parts.push(el("dl", { class: "details" }, ...request.details.flatMap((row) => [el("dt", { text: row.label }), el("dd", { text: String(row.value) })])));
+    }
+    const facts = [];
+    if (request.link) {
+      // CheckRequest lets only https links through; anything else stays text.
+      const open = /^https:\/\//.test(request.link)
+        ? el("a", { href: request.link, target: "_blank", rel: "noopener noreferrer", class: "link-button", text: "Open" })
+        : null;
+      facts.push(el("p", { class: "request-link" }, open, " ", el("code", { text: request.link })));
+    }
+    if (request.requestedBy) facts.push(el("p", { class: "muted", text: `requested by ${request.requestedBy}` }));
+    box.replaceChildren(...parts, ...facts);
   }
 
   let graphQueue = Promise.resolve();
@@ -264,11 +332,11 @@
     return [el("strong", { class: "outcome", text: `■ ${approval.status.toLowerCase()}` })];
   }
 
-  function renderVotes(votes) {
-    if (!changed("votes", votes)) return;
+  function renderVotes(votes, status) {
+    if (!changed("votes", [votes, status === "RUNNING"])) return;
     const box = $("votes");
     if (!votes.length) {
-      box.replaceChildren(el("p", { class: "empty", text: "No approval requested yet." }));
+      box.replaceChildren(el("p", { class: "empty", text: status === "RUNNING" ? "No approval requested yet." : "No approval was requested." }));
       return;
     }
     const rows = votes.map((vote) =>
@@ -413,16 +481,25 @@
     refreshing = true;
     try {
       // The execution first: the list then reuses the history the server has just read.
-      const name = view.selected;
-      if (name) {
-        const detail = await getJson(`${API}/executions/${encodeURIComponent(name)}`);
+      const selected = view.selected;
+      let detail = null;
+      if (selected) {
+        const path = selected.machine ? `${encodeURIComponent(selected.machine)}/` : "";
+        detail = await getJson(`${API}/executions/${path}${encodeURIComponent(selected.name)}`);
         // Another execution chosen meanwhile: this one is not shown (the next refresh reads that one).
-        if (name !== view.selected) again = true;
-        else if (detail) renderExecution(detail);
-        else showPlaceholder(`No execution named ${name}.`);
+        if (selected !== view.selected) again = true;
+        else if (detail) {
+          if (!selected.machine) {
+            // A link without the machine (#/executions/<name>): the server found which; the address says it now.
+            selected.machine = detail.machine;
+            history.replaceState(null, "", hashOf(detail.machine, detail.name));
+          }
+          renderExecution(detail);
+        } else showPlaceholder(`No execution named ${selected.name}${selected.machine ? ` on the ${selected.machine} machine` : ""}.`);
       }
       const list = await getJson(`${API}/executions`);
       renderList(list);
+      if (detail && selected === view.selected) renderLineage(detail); // the statuses the list just brought
       if (list.pending) setTimeout(refresh, 300); // the server reads a few histories per list
     } catch (error) {
       $("live").textContent = "the local server does not answer";
@@ -443,10 +520,12 @@
   }
 
   function select(fromNavigation) {
-    const match = location.hash.match(/^#\/executions\/(.+)$/);
-    const name = match ? decodeURIComponent(match[1]) : null;
-    if (name !== view.selected) {
-      view.selected = name;
+    const match = location.hash.match(/^#\/executions\/(?:([^/]+)\/)?([^/]+)$/);
+    const machine = match && match[1] ? decodeURIComponent(match[1]) : null;
+    const name = match ? decodeURIComponent(match[2]) : null;
+    const same = name && view.selected && view.selected.name === name && (!machine || view.selected.machine === machine);
+    if (!same && (name || view.selected)) {
+      view.selected = name ? { machine, name } : null;
       view.shown = {};
       view.allEvents = false;
       view.graphSource = "";
