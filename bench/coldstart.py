@@ -33,6 +33,9 @@ from bench.common import median, say
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+# The approval request's execution is still waiting (the approval page a click opens); the status
+# page and the floors are asked about one that has ended.
+WAITING, ENDED = "bench-execution", "bench-ended"
 # What the Lambda Python runtime provides besides the standard library.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 # boto3's name for each service the stand-in recognizes, and minimal parameters for each call.
@@ -43,7 +46,7 @@ FLOOR_PARAMETERS: dict[str, dict[str, Any]] = {
     "dynamodb.GetItem": {"TableName": "bench", "Key": {"id": {"S": "x"}}},
     "states.SendTaskSuccess": {"taskToken": "bench", "output": "{}"},
     "states.SendTaskFailure": {"taskToken": "bench"},
-    "states.DescribeExecution": {"executionArn": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:bench:bench"},
+    "states.DescribeExecution": {"executionArn": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:bench:{ENDED}"},
     "ses.SendRawEmail": {"RawMessage": {"Data": "From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n\r\nbody"}},
 }
 
@@ -200,7 +203,7 @@ def _json_reply(items: dict[str, dict[str, Any]], operation: str, request: dict[
     if operation == "UpdateItem":
         if request.get("ReturnValues") == "ALL_NEW" and key.startswith("approval#"):  # a vote, a close
             closed = {"closedAs": values[":ending"]} if ":ending" in values else {}
-            return {"Attributes": {**_request_item(key), **closed}}
+            return {"Attributes": {**items["approval"], "id": {"S": key}, **closed}}
         if request.get("ReturnValues") == "ALL_NEW":
             item = items.get(values.get(":kind", {}).get("S", "approval"), items["approval"])
             status = values.get(":status", {"S": "SUCCEEDED"})
@@ -209,9 +212,10 @@ def _json_reply(items: dict[str, dict[str, Any]], operation: str, request: dict[
     if operation == "DescribeExecution":
         arn = request.get("executionArn", "")
         now = time.time()
+        ended = {"status": "SUCCEEDED", "stopDate": now, "output": '{"sum": 7, "doubled": 14}'}
         return {"executionArn": arn, "stateMachineArn": arn.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0],
-                "name": arn.rsplit(":", 1)[-1], "status": "SUCCEEDED", "startDate": now - 1, "stopDate": now,
-                "input": '{"x": 3, "y": 4}', "output": '{"sum": 7, "doubled": 14}'}
+                "name": arn.rsplit(":", 1)[-1], "startDate": now - 1, "input": '{"x": 3, "y": 4}',
+                **(ended if arn.endswith(f":{ENDED}") else {"status": "RUNNING"})}
     return {}  # PutItem, SendTaskSuccess, SendTaskFailure, ...
 
 
@@ -258,10 +262,10 @@ def _events(stand_in_url: str) -> dict[str, tuple[Any, str]]:
                                   body=json.dumps({"result": 14})), "POST /callbacks/{id}"),
         "approvalPages": (proxy_event("GET", "/approve", resource="/approve", query=f"id={callback}",
                                       headers={"User-Agent": "bench"}),
-                          "GET /approve?id= (the page a click opens: its ballot, then its request)"),
+                          "GET /approve?id= (the page a click opens: its ballot, its request, its waiting execution)"),
         "closeApproval": (_execution_end(), "EventBridge's Step Functions Execution Status Change (SUCCEEDED)"),
-        "executions": (proxy_event("GET", "/executions/bench-execution", resource="/executions/{name}",
-                                   path_parameters={"name": "bench-execution"}, headers={"User-Agent": "bench"}),
+        "executions": (proxy_event("GET", f"/executions/{ENDED}", resource="/executions/{name}",
+                                   path_parameters={"name": ENDED}, headers={"User-Agent": "bench"}),
                        "GET /executions/{name}"),
     }
 
@@ -445,7 +449,7 @@ def measure(runs: int, build: Path) -> dict[str, Any]:
         # The first round ran no floor (its calls were not known yet): one more run each.
         for case in floors.values():
             stand_in.take()
-            samples[case.name].append(_run_child(python, case, runtime))
+            samples.setdefault(case.name, []).append(_run_child(python, case, runtime))
         written = {name: _files(Path(case.task_root)) - files_before[name]
                    for case in all_cases for name in [case.name] if case.mode == "handler"}
         version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
