@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update({**FAKE_AWS, **POWERTOOLS_ENV})
     sys.path.insert(0, str(ROOT))
 
-    from bench import coldstart, console, iam, latency, machine, package, report
+    from bench import coldstart, iam, latency, machine, package, report
 
     results: dict[str, Any] = {"started": time.time()}
     begun = time.perf_counter()
@@ -69,8 +69,6 @@ def main(argv: list[str] | None = None) -> int:
          lambda: run_json_module("bench.inproc", ["--reminders", "2"], timeout=300)),
         ("latency", f"4. local engine speed ({args.runs} runs, {args.concurrent} concurrent)",
          lambda: latency.measure(args.runs, args.warmup, args.concurrent, args.workers)),
-        ("console", f"4. local console open vs closed ({args.runs} + {args.runs} runs)",
-         lambda: console.measure(args.runs, args.warmup)),
         ("iam", f"4. local IAM check on vs off ({args.runs} + {args.runs} runs), warm ready time",
          lambda: iam.measure(args.runs, args.warmup)),
         ("bare", "4. reference: bare moto", lambda: run_json_module("bench.bare", bare, timeout=600)),

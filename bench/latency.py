@@ -27,7 +27,7 @@ from typing import Any
 from bench.common import BENCH_STAGE, measured, median, ms, percentile, ratio, say, table
 from local.service import eventually
 
-TARGET = 1.10  # p50 of a variant / p50 of the reference (console open / closed, IAM check on / off)
+TARGET = 1.10  # p50 of a variant / p50 of the reference (IAM check on / off)
 BLOCK = 5  # short alternating blocks: the shared machine's load drifts during the run
 POLL_EMAIL_SECONDS = 0.002
 POLL_STATUS_SECONDS = 0.005
@@ -197,25 +197,21 @@ def measure(runs: int, warmup: int, concurrent: int, workers: int) -> dict[str, 
     }
 
 
-def alternate(clients: dict[str, Client], runs: int, warmup: int, during: Any = None) -> dict[str, list[float]]:
+def alternate(clients: dict[str, Client], runs: int, warmup: int) -> dict[str, list[float]]:
     """start -> email for each variant (the first is the reference), `runs` each after `warmup`, in
-    alternating blocks of BLOCK; `during(key)`, a context manager, wraps each block."""
-    import contextlib
-
+    alternating blocks of BLOCK."""
     for client in set(clients.values()):
         for _ in range(warmup):
             client.one_workflow()
     samples: dict[str, list[float]] = {key: [] for key in clients}
     while min(len(values) for values in samples.values()) < runs:
         for key, client in clients.items():
-            with during(key) if during else contextlib.nullcontext():
-                for _ in range(min(BLOCK, runs - len(samples[key]))):
-                    samples[key].append(client.one_workflow()["start_to_email"])
+            for _ in range(min(BLOCK, runs - len(samples[key]))):
+                samples[key].append(client.one_workflow()["start_to_email"])
     return samples
 
 
-def comparison(add: Any, results: Any, verdicts: Any, title: str, target: str, intro: str, labels: dict[str, str],
-               extra: tuple[str, dict[str, float]] | None = None) -> None:
+def comparison(add: Any, results: Any, verdicts: Any, title: str, target: str, intro: str, labels: dict[str, str]) -> None:
     """A report section for `alternate`'s results: p50, p95 and the ratio of each variant to the first."""
     if not measured(add, title, results, verdicts, target):
         return
@@ -225,7 +221,6 @@ def comparison(add: Any, results: Any, verdicts: Any, title: str, target: str, i
     add(intro.format(runs=results["runs"]) + f" Alternating blocks of {BLOCK}.")
     add("")
     rows = [(labels[key], ms(median(results[key])), ms(percentile(results[key], 95)),
-             *([ms(extra[1].get(key, math.nan))] if extra else []),
              "–" if key == reference else ratio(overhead), "" if key == reference else f"<= {TARGET:.2f}x",
              "" if key == reference else mark) for key in labels]
-    table(add, ["start → email", "p50", "p95", *([extra[0]] if extra else []), "ratio (p50)", "target", "verdict"], rows)
+    table(add, ["start → email", "p50", "p95", "ratio (p50)", "target", "verdict"], rows)

@@ -9,7 +9,7 @@ import math
 import time
 from typing import Any
 
-from bench import console, iam
+from bench import iam
 from bench.common import measured, median, mib, ms, percentile, phase_error, ratio, table, verdict
 
 # Prices (us-east-1, on demand). Step Functions Standard bills state transitions; Lambda bills
@@ -37,7 +37,7 @@ COMMANDS = [
     ("2. artifact", "`SLS_AWS_REQUEST_MAX_RETRIES=0 npx serverless package --stage dev` without any `AWS_*` variable"),
     ("3. cost", "`.venv/bin/python -m bench.inproc` (local/app.py's LocalApp in one process, GetExecutionHistory)"),
     ("4. speed", "`python -m local` via local/service.py's `LocalService`; reference `.venv/bin/python -m bench.bare`"),
-    ("4. console, IAM", "two variants of `python -m local`, sequential workflows in alternating blocks"),
+    ("4. IAM check", "two `python -m local`, one with `LOCAL_IAM=off`, sequential workflows in alternating blocks"),
 ]
 MACHINE = [("CPU", "cpu"), ("cores", "cores"), ("usable cores", "usable_cores"), ("memory", "memory"), ("OS", "os"),
            ("Python (venv)", "python"), ("moto", "moto"), ("boto3", "boto3"), ("botocore", "botocore"),
@@ -84,7 +84,6 @@ def build(results: dict[str, Any], args: Any) -> tuple[str, Verdicts]:
     _package(body.append, results.get("package"), verdicts)
     _cost(body.append, results.get("inproc"), verdicts, results.get("reminders"))
     _speed(body.append, results.get("latency"), results.get("bare"), verdicts)
-    console.section(body.append, results.get("console"), verdicts)
     iam.section(body.append, results.get("iam"), verdicts)
     add("## Targets")
     add("")
