@@ -70,30 +70,25 @@ def main(argv: list[str] | None = None) -> int:
 
     bare = ["--runs", str(args.runs), "--warmup", str(args.warmup), "--concurrent", str(args.concurrent),
             "--workers", str(args.workers)]
-    phases = {
-        "package": ("2. deployment artifact (serverless package)", None if args.skip_package else package.build),
-        "cold_start": (f"1. cold start per handler, from its zip ({args.cold_runs} rounds)",
-                       lambda: coldstart.measure(args.cold_runs, package.BUILD)),
-        "cost": ("3. cost per execution (in-process engine)", lambda: run_json_module("bench.inproc", timeout=600)),
-        "reminders": ("3. cost per execution with reminders (approved after the second reminder)",
-                      lambda: run_json_module("bench.inproc", ["--reminders", "2"], timeout=300)),
-        "speed": (f"4. local engine speed ({args.runs} runs, {args.concurrent} concurrent)",
-                  lambda: latency.measure(args.runs, args.warmup, args.concurrent, args.workers)),
-        "iam": (f"4. local IAM check on vs off ({args.runs} + {args.runs} runs), warm ready time",
-                lambda: latency.iam(args.runs, args.warmup)),
-        "bare": ("4. reference: bare moto", lambda: run_json_module("bench.bare", bare, timeout=600)),
-    }
-    chosen = {"cost": ("cost", "reminders"), "speed": ("speed", "bare")}
-    keys = [key for part in args.only for key in chosen.get(part, (part,))] if args.only else list(phases)
+    phases = [  # (part, results key, what measures it), in the order they run
+        ("package", "package", None if args.skip_package else package.build),
+        ("cold_start", "cold_start", lambda: coldstart.measure(args.cold_runs, package.BUILD)),
+        ("cost", "cost", lambda: run_json_module("bench.inproc", timeout=600)),
+        ("cost", "reminders", lambda: run_json_module("bench.inproc", ["--reminders", "2"], timeout=300)),
+        ("speed", "speed", lambda: latency.measure(args.runs, args.warmup, args.concurrent, args.workers)),
+        ("iam", "iam", lambda: latency.iam(args.runs, args.warmup)),
+        ("speed", "bare", lambda: run_json_module("bench.bare", bare, timeout=600)),
+    ]
     results: dict[str, Any] = {"started": time.time(), "quick": args.quick, "load_at_start": os.getloadavg(),
                                "machine": machine()}
     begun = time.perf_counter()
-    for key in keys:
-        title, action = phases[key]
+    for part, key, action in phases:
+        if args.only and part not in args.only:
+            continue
         if action is None:
             results[key] = {"error": "skipped (`--skip-package`)"}
             continue
-        say(f"== {title}")
+        say(f"== {key}")
         started = time.perf_counter()
         try:
             results[key] = action()

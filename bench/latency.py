@@ -20,24 +20,25 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any, Callable
 
+import requests
+
 from bench.common import BENCH_STAGE, say
-from local.service import LocalService, eventually, text_of
+from local.service import LocalService, decide, eventually, links_of, text_of
 
 BLOCK = 5  # short alternating blocks: the shared machine's load drifts during the run
 POLL_EMAIL_SECONDS = 0.002
 POLL_STATUS_SECONDS = 0.005
-_APPROVE = re.compile(r"(https?://\S+/approve)\?id=([A-Za-z0-9_-]+)")
 _WORKFLOW = re.compile(r"workflow:\s*(\S+)")
 _END = re.compile(r"\[([^\]]+)\] (SUCCEEDED|FAILED|TIMED_OUT|ABORTED)")
 
 
-def _read_email(path: Path) -> tuple[str, str, str]:
-    """(execution name, approve URL, id)."""
-    text = text_of(message_from_bytes(path.read_bytes(), policy=policy.default))  # written whole, by a rename
-    link, workflow = _APPROVE.search(text), _WORKFLOW.search(text)
+def _read_email(path: Path) -> tuple[str, str]:
+    """(execution name, approve link)."""
+    message = message_from_bytes(path.read_bytes(), policy=policy.default)  # written whole, by a rename
+    workflow, link = _WORKFLOW.search(text_of(message)), links_of(message).get("approve")
     if not (link and workflow):
-        raise RuntimeError(f"no approve link in {path}: {text[:300]!r}")
-    return workflow.group(1), link.group(1), link.group(2)
+        raise RuntimeError(f"no approve link in {path}: {text_of(message)[:300]!r}")
+    return workflow.group(1), link
 
 
 def _emails(outbox: Path) -> set[str]:
@@ -51,22 +52,16 @@ class Client:
     """A person at one local front. `status(execution ARN)` defaults to GET /executions/{name}."""
 
     def __init__(self, url: str, outbox: Path, status: Callable[[str], str] | None = None) -> None:
-        import requests
-
-        self.requests = requests
         self.url, self.outbox = url, outbox
         self.status = status or self._http_status
 
     def start(self) -> str:
-        answer = self.requests.post(f"{self.url}/start", json={"x": 3, "y": 4}, timeout=60)
+        answer = requests.post(f"{self.url}/start", json={"x": 3, "y": 4}, timeout=60)
         answer.raise_for_status()
         return answer.json()["executionArn"]
 
-    def approve(self, url: str, callback_id: str) -> int:
-        return self.requests.post(url, data={"id": callback_id, "comment": ""}, timeout=60).status_code
-
     def _http_status(self, arn: str) -> str:
-        answer = self.requests.get(f"{self.url}/executions/{arn.rsplit(':', 1)[1]}", timeout=60)
+        answer = requests.get(f"{self.url}/executions/{arn.rsplit(':', 1)[1]}", timeout=60)
         answer.raise_for_status()
         return answer.json()["status"]
 
@@ -86,11 +81,11 @@ class Client:
         answered = time.perf_counter()
         new = eventually(arrived, 60, "no email", interval=POLL_EMAIL_SECONDS)
         emailed = time.perf_counter()
-        workflow, url, callback_id = _read_email(self.outbox / new[0])
+        workflow, link = _read_email(self.outbox / new[0])
         if workflow != name:
             raise RuntimeError(f"email for {workflow}, expected {name}")
         approving = time.perf_counter()
-        code = self.approve(url, callback_id)
+        code = decide(link).status_code
         if code != 200:
             raise RuntimeError(f"approve answered {code}")
         approved = time.perf_counter()
@@ -118,10 +113,9 @@ class Client:
             while len(new := ours()) < count and time.monotonic() < deadline:
                 time.sleep(0.01)
             all_emailed = time.perf_counter()
-            links = {workflow: (url, callback_id)
-                     for workflow, url, callback_id in (_read_email(self.outbox / file_name) for file_name in new)}
+            links = dict(_read_email(self.outbox / file_name) for file_name in new)
             emailed = [name for name in names if name in links]
-            codes = dict(zip(emailed, pool.map(lambda name: self.approve(*links[name]), emailed)))
+            codes = dict(zip(emailed, pool.map(lambda name: decide(links[name]).status_code, emailed)))
             all_approved = time.perf_counter()
         pending = {name for name, code in codes.items() if code == 200}
         with log.open("r", encoding="utf-8", errors="replace") as console:

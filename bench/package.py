@@ -1,4 +1,4 @@
-"""The deployment artifact, offline, and what is in the zips.
+"""The deployment artifact, offline: the size of each zip, and what is in it.
 
 `SLS_AWS_REQUEST_MAX_RETRIES=0 npx serverless package --stage dev` without any `AWS_*` variable;
 each zip's size, its bytecode (`.pyc`) and what must never be in it.
@@ -11,7 +11,6 @@ import re
 import subprocess
 import time
 import zipfile
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ def build() -> dict[str, Any]:
 
 
 def inspect(build: Path) -> dict[str, Any]:
-    zips, outside_functions = [], []
+    zips = []
     for path in sorted(build.glob("*.zip")):
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
@@ -50,15 +49,4 @@ def inspect(build: Path) -> dict[str, Any]:
             "files": len(infos), "bytecode": sum(1 for info in infos if info.filename.endswith(".pyc")),
             "forbidden": sorted({info.filename.split("/", 1)[0] for info in infos if _FORBIDDEN.match(info.filename)}),
         })
-        outside_functions.append(sorted((info.filename, info.file_size) for info in infos
-                                        if not info.filename.startswith("functions/")))
-    # The largest zip's top-level entries (do the zips differ only in functions/? the same requirements, then)
-    largest = max(zips, key=lambda item: item["bytes"])["name"] if zips else ""
-    entries: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # uncompressed, compressed, files
-    for info in zipfile.ZipFile(build / largest).infolist() if zips else []:
-        top = info.filename.split("/", 1)[0]
-        entry = entries["*.dist-info / *.egg-info" if top.endswith((".dist-info", ".egg-info")) else top]
-        entry[0], entry[1], entry[2] = entry[0] + info.file_size, entry[1] + info.compress_size, entry[2] + 1
-    return {"zips": zips, "sample_zip": largest,
-            "same_requirements": bool(zips) and all(item == outside_functions[0] for item in outside_functions),
-            "largest_packages": sorted(([name, *sizes] for name, sizes in entries.items()), key=lambda e: -e[1])[:10]}
+    return {"zips": zips}

@@ -137,9 +137,7 @@ def _package(report: Report, section: Any) -> None:
     if not report.section("## 2. Deployment artifact", section, method("package"), "2. zips"):
         return
     retried = " (retried once: `.serverless/` is shared with other packagings)" if len(section["attempts"]) > 1 else ""
-    report.table(["", ""], [("packaging time", f"**{section['seconds']:.1f} s**{retried}"),
-                            ("largest zip", f"`{section['sample_zip']}`"),
-                            ("every zip holds the same files outside `functions/`", "yes" if section["same_requirements"] else "no")])
+    report.table(["", ""], [("packaging time", f"**{section['seconds']:.1f} s**{retried}")])
     rows = []
     for item in section["zips"]:
         met = item["bytes"] <= TARGETS["zip_bytes"] and not item["forbidden"] and item["bytecode"] > 0
@@ -149,9 +147,6 @@ def _package(report: Report, section: Any) -> None:
                      item["files"], item["bytecode"], ", ".join(item["forbidden"]) or "none", mark))
     report.table(["zip", "bytes", "size", "uncompressed", "files", "bytecode (`.pyc`)",
                   "forbidden (tests, local, node_modules, boto3, botocore)", "<= 1 MiB"], rows)
-    report.table([f"top-level entry of `{section['sample_zip']}`", "uncompressed", "compressed", "files"],
-                 [(f"`{name}`", f"{size:,}", f"{packed:,}", files)
-                  for name, size, packed, files in section["largest_packages"]])
 
 
 def _cost(report: Report, cost: Any, reminded: Any) -> None:
