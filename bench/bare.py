@@ -78,8 +78,9 @@ class Bare:
         if name == "validate":
             result: Any = {"x": event["input"]["x"], "y": event["input"]["y"]}
         elif name == "calculate":
-            self._partner.put((event["taskToken"], {"sum": event["x"] + event["y"], "doubled": 2 * (event["x"] + event["y"])}))
-            result = {"sum": event["x"] + event["y"]}
+            total = event["x"] + event["y"]
+            self._partner.put((event["taskToken"], {"sum": total, "doubled": 2 * total}))
+            result = {"sum": total}
         elif name == "requestApproval":
             self._approval_queue(event["execution"]).put(event["taskToken"])
             result = {"deadline": int(time.time()) + 600}

@@ -34,8 +34,8 @@ TARGETS = {
     "iam_ratio": 1.10,  # p50 start -> email, IAM check on / off
 }
 PURE = ("validate", "finalize")
-PRICING = ("Duration is an estimate from warm, in-process durations (each rounded up to 1 ms, nested as billed); "
-           "cold starts, network latency and API Gateway, DynamoDB, SES, CloudWatch and X-Ray charges are not included.")
+PRICING = ("Duration is an estimate from warm, in-process durations (each rounded up to 1 ms, nested as billed); cold "
+           "starts, network latency and API Gateway, DynamoDB, SES, CloudWatch and X-Ray charges are not included.")
 
 
 def method(module: str, function: str | None = None) -> str:
@@ -86,7 +86,8 @@ def build(results: dict[str, Any]) -> tuple[str, list[tuple[str, str, str, str]]
               "shared and noisy: figures are medians (or percentiles) of repeated runs, each next to a reference "
               "measured in the same run. Targets read met / **missed**; nothing fails on a missed target.")
     if results["quick"]:
-        head.text("> **Quick run** (`--quick`): fewer repetitions than the documented minimums; do not quote these figures.")
+        head.text("> **Quick run** (`--quick`): fewer repetitions than the documented minimums; do not quote these "
+                  "figures.")
     head.text("## Machine")
     loads = [" ".join(f"{x:.2f}" for x in results[key]) for key in ("load_at_start", "load_at_end")]
     head.table(["", ""], [*results["machine"].items(), ("load average (1/5/15 min)", " → ".join(loads))])
@@ -189,8 +190,8 @@ def _speed(report: Report, section: Any, bare: Any) -> None:
     for label, ours_key, bare_key in (("start → email", "start_to_email", "start_to_token"),
                                       ("approve → SUCCEEDED", "approve_to_succeeded", "approve_to_succeeded")):
         ours, theirs = section[ours_key], ([] if bare_error else bare[bare_key])
-        rows.append((label, ms(median(ours)), ms(percentile(ours, 95)), ms(median(theirs)), ms(percentile(theirs, 95)),
-                     ratio(median(ours) / median(theirs) if theirs else math.nan)))
+        share = median(ours) / median(theirs) if theirs else math.nan
+        rows.append((label, *_p50_p95(ours), *_p50_p95(theirs), ratio(share)))
     report.table(["latency", "ours p50", "ours p95", "bare p50", "bare p95", "ours / bare (p50)"], rows)
     p50 = median(section["start_to_email"])
     facts = [("p50 start → email", ms(p50), report.target("4. p50 start → email", ms(p50), "<= 50 ms",
@@ -199,11 +200,11 @@ def _speed(report: Report, section: Any, bare: Any) -> None:
              ("approve POST answered (p50)", ms(median(section["approve_answer"])), "")]
     many = section["concurrent"]
     if many:
-        complete = not (many["not_succeeded"] or many["unfinished"] or many["no_email"] or many["approve_codes_not_200"])
+        complete = not any(many[key] for key in ("not_succeeded", "unfinished", "no_email", "approve_codes_not_200"))
         reference = None if bare_error else bare.get("concurrent")
         share = many["wall"] / reference["wall"] if reference else math.nan
-        mark = report.target(f"4. {many['count']} concurrent workflows end to end", f"{ratio(share)} ({many['wall']:.2f} s)",
-                             f"<= {TARGETS['concurrent_ratio']}x bare moto",
+        mark = report.target(f"4. {many['count']} concurrent workflows end to end",
+                             f"{ratio(share)} ({many['wall']:.2f} s)", f"<= {TARGETS['concurrent_ratio']}x bare moto",
                              None if math.isnan(share) else share <= TARGETS["concurrent_ratio"] and complete)
         facts += [(f"{many['count']} concurrent workflows ({many['workers']} client threads), end to end",
                    f"{many['wall']:.2f} s" + ("" if complete else " (**incomplete: not a valid figure**)"), mark),
@@ -224,9 +225,13 @@ def _iam(report: Report, section: Any) -> None:
     limit = f"<= {TARGETS['iam_ratio']:.2f}x"
     mark = report.target("4. IAM check on / off, p50 start → email", ratio(overhead), limit,
                          overhead <= TARGETS["iam_ratio"])
-    report.table(["", ""], [("sequential workflows each (alternating blocks of)", f"{section['runs']} ({section['block']})"),
+    report.table(["", ""], [("sequential workflows each (in alternating blocks of)",
+                             f"{section['runs']} ({section['block']})"),
                             ("warm ready time", ", ".join(f"{seconds:.1f} s" for seconds in section["ready_seconds"]))])
     report.table(["start → email", "p50", "p95", "ratio (p50)", "target", "verdict"],
-                 [("IAM check off", ms(median(section["off"])), ms(percentile(section["off"], 95)), "–", "", ""),
-                  ("IAM check on", ms(median(section["on"])), ms(percentile(section["on"], 95)), ratio(overhead),
-                   limit, mark)])
+                 [("IAM check off", *_p50_p95(section["off"]), "–", "", ""),
+                  ("IAM check on", *_p50_p95(section["on"]), ratio(overhead), limit, mark)])
+
+
+def _p50_p95(values: list[float]) -> tuple[str, str]:
+    return ms(median(values)), ms(percentile(values, 95))
