@@ -173,7 +173,7 @@ def store_items() -> dict[str, dict[str, Any]]:
 
     from functions.common.approval_policy import ApprovalPolicy
     from functions.common.callbacks.model import CALCULATION
-    from functions.common.callbacks.table import ApprovalStore
+    from functions.common.callbacks.table import ApprovalStore, CallbackStore
     from local.config import load_service
     from local.tables import callbacks_table_name, create_tables
 
@@ -182,13 +182,12 @@ def store_items() -> dict[str, dict[str, Any]]:
         client = boto3.client("dynamodb", region_name=REGION)
         create_tables(resources, client)
         table = callbacks_table_name(resources)
-        store = ApprovalStore(table, client)
         numbers = {"x": 3, "y": 4, "sum": 7, "doubled": 14}
-        store.create_approval(task_token="bench-task-token", execution=WAITING, started_at=time.time(),
-                              policy=ApprovalPolicy.from_config({"RECIPIENT_EMAIL": "approver@example.com"}),
-                              context=numbers)
-        store.register(kind=CALCULATION, task_token="bench-task-token", execution=WAITING, ttl_seconds=600,
-                       context=numbers)
+        ApprovalStore(table, client).create_approval(
+            task_token="bench-task-token", execution=WAITING, started_at=time.time(), context=numbers,
+            policy=ApprovalPolicy.from_config({"RECIPIENT_EMAIL": "approver@example.com"}))
+        CallbackStore(table, client).register(kind=CALCULATION, task_token="bench-task-token", execution=WAITING,
+                                              ttl_seconds=600, context=numbers)
         return {item["kind"]["S"]: item for item in client.scan(TableName=table)["Items"]}
 
 
@@ -245,7 +244,9 @@ def _events(stand_in_url: str) -> dict[str, tuple[Any, str]]:
     return {
         "validate": ({"execution": WAITING, "input": numbers}, "Validate's Parameters"),
         "calculate": ({"execution": WAITING, "taskToken": token, **numbers}, "Calculate's Payload"),
-        "requestApproval": ({"execution": WAITING, "taskToken": token, **calculation}, "Approval's Payload"),
+        "requestApproval": ({"execution": WAITING, "taskToken": token, "state": "Approval", **calculation,
+                             "enteredAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())},
+                            "Approval's Payload"),
         "followUp": ({"execution": WAITING}, "FollowUp's Parameters (an open request, nothing due yet)"),
         "finalize": ({"execution": WAITING, "input": numbers, "calculation": calculation, "approval": approval},
                      "Finalize's Parameters"),
