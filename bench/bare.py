@@ -19,36 +19,35 @@ import argparse
 import json
 import os
 import queue
-import sys
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bench.common import FAKE_AWS, print_json
+from local import hooks
+from local.service import eventually
+
+os.environ.update(FAKE_AWS)
 ACCOUNT = "123456789012"
 POLL_SECONDS = 0.005
 
 
 class Bare:
     def __init__(self) -> None:
-        os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"})
         import boto3
         from moto import mock_aws
 
-        from local import hooks
         from local.config import load_service
         from local.intrinsics import pseudo_parameters, resolve_intrinsics
 
         self.approvals: dict[str, queue.Queue] = {}
         self._approvals_lock = threading.Lock()
         self._partner: queue.Queue = queue.Queue()
-        self.lambda_calls = 0
         self.race_retries = 0
         service = load_service(stage="local")
-        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
-        self._mock.start()
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}).start()  # until the process exits
         hooks.install_lambda_only(self)
         region = service.region
         role = boto3.client("iam", region_name=region).create_role(
@@ -73,21 +72,15 @@ class Bare:
             name="bare", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
         threading.Thread(target=self._partner_loop, name="bare-partner", daemon=True).start()
 
-    def stop(self) -> None:
-        from local import hooks
-
-        hooks.uninstall()
-        self._mock.stop()
-
     # -- the trivial lambdas -----------------------------------------------------------------
     def invoke_lambda(self, lambda_name: str, event: Any) -> tuple[str, bool]:
-        self.lambda_calls += 1
         name = self._function_of.get(lambda_name, "")
         if name == "validate":
             result: Any = {"x": event["input"]["x"], "y": event["input"]["y"]}
         elif name == "calculate":
-            self._partner.put((event["taskToken"], {"sum": event["x"] + event["y"], "doubled": 2 * (event["x"] + event["y"])}))
-            result = {"sum": event["x"] + event["y"]}
+            total = event["x"] + event["y"]
+            self._partner.put((event["taskToken"], {"sum": total, "doubled": 2 * total}))
+            result = {"sum": total}
         elif name == "requestApproval":
             self._approval_queue(event["execution"]).put(event["taskToken"])
             result = {"deadline": int(time.time()) + 600}
@@ -120,8 +113,6 @@ class Bare:
 
     # -- one workflow ------------------------------------------------------------------------
     def start(self) -> str:
-        from local import hooks
-
         hooks.prune_threads()  # as local mode does
         name = str(uuid.uuid4())
         self._approval_queue(name)
@@ -139,8 +130,6 @@ class Bare:
         return self.sfn.describe_execution(executionArn=arn)["status"]
 
     def wait_done(self, name: str, timeout: float = 60) -> str:
-        from local.service import eventually
-
         return eventually(lambda: (status := self.status(name)) != "RUNNING" and status, timeout, name,
                           interval=POLL_SECONDS)
 
@@ -180,27 +169,20 @@ def concurrent(bare: Bare, count: int, workers: int) -> dict[str, float]:
             "all_waiting": all_waiting - started, "not_succeeded": len(failed)}
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bare")
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--concurrent", type=int, default=100)
     parser.add_argument("--workers", type=int, default=16)
     args = parser.parse_args(argv)
-    created = time.perf_counter()
     bare = Bare()
-    setup = time.perf_counter() - created
     sequential(bare, args.warmup)
-    answer: dict[str, Any] = {"setup_seconds": setup, "runs": args.runs, **sequential(bare, args.runs)}
+    answer: dict[str, Any] = {"runs": args.runs, **sequential(bare, args.runs)}
     if args.concurrent:
         answer["concurrent"] = concurrent(bare, args.concurrent, args.workers)
-    answer["lambda_calls"] = bare.lambda_calls
-    answer["race_retries"] = bare.race_retries
-    bare.stop()
-    sys.stdout.write(json.dumps(answer) + "\n")
-    sys.stdout.flush()
-    os._exit(0)  # moto's interpreter threads are daemons; nothing to wait for
+    print_json({**answer, "race_retries": bare.race_retries})  # moto's interpreter threads are daemons
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

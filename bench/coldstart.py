@@ -29,21 +29,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from bench.common import median, say
+from bench.common import FAKE_AWS, median, say
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+# The approval request's execution is still waiting (the approval page a click opens); the status
+# page and the floors are asked about one that has ended.
+WAITING, ENDED = "bench-execution", "bench-ended"
 # What the Lambda Python runtime provides besides the standard library.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 # boto3's name for each service the stand-in recognizes, and minimal parameters for each call.
 SERVICES = {"dynamodb": "dynamodb", "states": "stepfunctions", "ses": "ses"}
+PREFIXES = {"DynamoDB_20120810": "dynamodb", "AWSStepFunctions": "states"}  # X-Amz-Target's, by service
 FLOOR_PARAMETERS: dict[str, dict[str, Any]] = {
     "dynamodb.PutItem": {"TableName": "bench", "Item": {"id": {"S": "x"}}},
     "dynamodb.UpdateItem": {"TableName": "bench", "Key": {"id": {"S": "x"}}},
     "dynamodb.GetItem": {"TableName": "bench", "Key": {"id": {"S": "x"}}},
     "states.SendTaskSuccess": {"taskToken": "bench", "output": "{}"},
     "states.SendTaskFailure": {"taskToken": "bench"},
-    "states.DescribeExecution": {"executionArn": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:bench:bench"},
+    "states.DescribeExecution": {"executionArn": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:bench:{ENDED}"},
     "ses.SendRawEmail": {"RawMessage": {"Data": "From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n\r\nbody"}},
 }
 
@@ -99,60 +103,28 @@ sys.stdout.write("\nBENCH_RESULT " + json.dumps(_answer) + "\n")
 
 
 # -- a local stand-in for the AWS endpoints and the handlers' HTTP peers ----------------------
-class StandIn:
+class StandIn(ThreadingHTTPServer):
     """Canned AWS answers (JSON 1.0 for DynamoDB / Step Functions, query XML for SES), and 200 for
     the doubling API and callback URLs. Records what was called, per child."""
 
+    daemon_threads = True
+
     def __init__(self) -> None:
-        self.calls: list[str] = []
+        super().__init__(("127.0.0.1", 0), _Reply)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
         self.items = store_items()
+        self.calls: list[str] = []
         self._lock = threading.Lock()
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802 - stdlib name
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                target = self.headers.get("X-Amz-Target")
-                if target:
-                    prefix, _, operation = target.partition(".")
-                    service = {"DynamoDB_20120810": "dynamodb", "AWSStepFunctions": "states"}.get(prefix, prefix)
-                    stand_in._record(f"{service}.{operation}")
-                    reply = json.dumps(_json_reply(stand_in.items, operation, json.loads(body or b"{}"))).encode()
-                    return self._send(200, "application/x-amz-json-1.0", reply)
-                form = parse_qs(body.decode("utf-8", "replace"))
-                if "Action" in form:
-                    stand_in._record(f"ses.{form['Action'][0]}")
-                    return self._send(200, "text/xml", _ses_reply(form["Action"][0]).encode())
-                stand_in._record(f"http POST {self.path.split('?')[0].rsplit('/', 1)[0] or self.path}")
-                self._send(200, "application/json", b'{"message": "ok"}')
-
-            def _send(self, status: int, content_type: str, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, name="bench-stand-in", daemon=True)
 
     def __enter__(self) -> "StandIn":
-        self._thread.start()
+        threading.Thread(target=self.serve_forever, name="bench-stand-in", daemon=True).start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.shutdown()
+        self.server_close()
 
-    def _record(self, call: str) -> None:
+    def record(self, call: str) -> None:
         with self._lock:
             self.calls.append(call)
 
@@ -160,6 +132,37 @@ class StandIn:
         with self._lock:
             calls, self.calls = self.calls, []
         return calls
+
+
+class _Reply(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: StandIn
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        target = self.headers.get("X-Amz-Target")
+        if target:
+            prefix, _, operation = target.partition(".")
+            self.server.record(f"{PREFIXES.get(prefix, prefix)}.{operation}")
+            reply = _json_reply(self.server.items, operation, json.loads(body or b"{}"))
+            return self._send("application/x-amz-json-1.0", json.dumps(reply).encode())
+        form = parse_qs(body.decode("utf-8", "replace"))
+        if "Action" in form:
+            self.server.record(f"ses.{form['Action'][0]}")
+            return self._send("text/xml", _ses_reply(form["Action"][0]).encode())
+        self.server.record(f"http POST {self.path.split('?')[0].rsplit('/', 1)[0] or self.path}")
+        self._send("application/json", b'{"message": "ok"}')
+
+    def _send(self, content_type: str, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 def store_items() -> dict[str, dict[str, Any]]:
@@ -170,49 +173,47 @@ def store_items() -> dict[str, dict[str, Any]]:
 
     from functions.common.approval_policy import ApprovalPolicy
     from functions.common.callbacks.model import CALCULATION
-    from functions.common.callbacks.table import ApprovalStore
+    from functions.common.callbacks.table import ApprovalStore, CallbackStore
     from local.config import load_service
     from local.tables import callbacks_table_name, create_tables
 
     resources = load_service(stage="local").resources
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
+        client = boto3.client("dynamodb", region_name=REGION)
         create_tables(resources, client)
         table = callbacks_table_name(resources)
-        store = ApprovalStore(table, client)
         numbers = {"x": 3, "y": 4, "sum": 7, "doubled": 14}
-        store.create_approval(task_token="bench-task-token", execution="bench-execution", started_at=time.time(),
-                              policy=ApprovalPolicy.from_config({"RECIPIENT_EMAIL": "approver@example.com"}),
-                              context=numbers)
-        store.register(kind=CALCULATION, task_token="bench-task-token", execution="bench-execution",
-                       ttl_seconds=600, context=numbers)
+        ApprovalStore(table, client).create_approval(
+            task_token="bench-task-token", execution=WAITING, started_at=time.time(), context=numbers,
+            policy=ApprovalPolicy.from_config({"RECIPIENT_EMAIL": "approver@example.com"}))
+        CallbackStore(table, client).register(kind=CALCULATION, task_token="bench-task-token", execution=WAITING,
+                                              ttl_seconds=600, context=numbers)
         return {item["kind"]["S"]: item for item in client.scan(TableName=table)["Items"]}
 
 
 def _json_reply(items: dict[str, dict[str, Any]], operation: str, request: dict[str, Any]) -> dict[str, Any]:
+    """The stored items as they are, with the id asked for and what an update's request sets."""
     key = (request.get("Key") or {}).get("id", {}).get("S", "x" * 32)
     values = request.get("ExpressionAttributeValues") or {}
+    approval = key.startswith("approval#")
     if operation == "GetItem":  # an approval request by its execution, or the ballot a link names
-        item = {**(items["approval"] if key.startswith("approval#") else items["ballot"]), "id": {"S": key}}
+        item = {**(items["approval"] if approval else items["ballot"]), "id": {"S": key}}
         if "ProjectionExpression" in request:  # the readers' projection never includes the token
             item.pop("taskToken", None)
         return {"Item": item}
-    if operation == "UpdateItem":
-        if request.get("ReturnValues") == "ALL_NEW" and key.startswith("approval#"):  # a vote, a close
+    if operation == "UpdateItem" and request.get("ReturnValues") == "ALL_NEW":
+        if approval:  # a vote, a close
             closed = {"closedAs": values[":ending"]} if ":ending" in values else {}
-            return {"Attributes": {**_request_item(key), **closed}}
-        if request.get("ReturnValues") == "ALL_NEW":
-            item = items.get(values.get(":kind", {}).get("S", "approval"), items["approval"])
-            status = values.get(":status", {"S": "SUCCEEDED"})
-            return {"Attributes": {**item, "id": {"S": key}, "status": status}}
-        return {}
+            return {"Attributes": {**items["approval"], "id": {"S": key}, **closed}}
+        item = items.get(values.get(":kind", {}).get("S", "approval"), items["approval"])  # a claimed callback
+        return {"Attributes": {**item, "id": {"S": key}, "status": values.get(":status", {"S": "SUCCEEDED"})}}
     if operation == "DescribeExecution":
-        arn = request.get("executionArn", "")
-        now = time.time()
+        arn, now = request.get("executionArn", ""), time.time()
+        ended = {"status": "SUCCEEDED", "stopDate": now, "output": '{"sum": 7, "doubled": 14}'}
         return {"executionArn": arn, "stateMachineArn": arn.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0],
-                "name": arn.rsplit(":", 1)[-1], "status": "SUCCEEDED", "startDate": now - 1, "stopDate": now,
-                "input": '{"x": 3, "y": 4}', "output": '{"sum": 7, "doubled": 14}'}
-    return {}  # PutItem, SendTaskSuccess, SendTaskFailure, ...
+                "name": arn.rsplit(":", 1)[-1], "startDate": now - 1, "input": '{"x": 3, "y": 4}',
+                **(ended if arn.endswith(f":{ENDED}") else {"status": "RUNNING"})}
+    return {}  # PutItem, UpdateItem without an answer, SendTaskSuccess, SendTaskFailure, ...
 
 
 def _ses_reply(action: str) -> str:
@@ -223,32 +224,34 @@ def _ses_reply(action: str) -> str:
 
 
 # -- the functions, their environments and their first events ---------------------------------
-def _callback_id() -> str:
-    return secrets.token_urlsafe(24)
-
-
 def _events(stand_in_url: str) -> dict[str, tuple[Any, str]]:
     from local.apigw import proxy_event
+    from local.eventbridge import execution_status_change
 
     json_headers = {"Content-Type": "application/json", "User-Agent": "bench"}
-    callback = _callback_id()
+    callback = secrets.token_urlsafe(24)
     numbers = {"x": 3, "y": 4}
     calculation = {**numbers, "sum": 7, "doubled": 14}
     approval = {**calculation, "approver": "approver@example.com", "decision": "approved", "comment": "",
                 "decidedAt": "2025-01-01T00:00:00+00:00"}
     token = "bench-task-token-" + "A" * 40
+    machine = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:approval-workflow-dev"
+    ended = execution_status_change(
+        execution_arn=machine.replace(":stateMachine:", ":execution:") + f":{WAITING}", state_machine_arn=machine,
+        status="SUCCEEDED", start_date=time.time() - 60, stop_date=time.time(), input_json='{"x": 3, "y": 4}',
+        output_json='{"decision": "approved"}')
+    rejected = {"Error": "ApprovalRejected", "Cause": json.dumps({"decision": "rejected", "comment": "no"})}
     return {
-        "validate": ({"execution": "bench-execution", "input": numbers}, "Validate's Parameters"),
-        "calculate": ({"execution": "bench-execution", "taskToken": token, **numbers}, "Calculate's Payload"),
-        "requestApproval": ({"execution": "bench-execution", "taskToken": token, **numbers, "sum": 7, "doubled": 14},
+        "validate": ({"execution": WAITING, "input": numbers}, "Validate's Parameters"),
+        "calculate": ({"execution": WAITING, "taskToken": token, **numbers}, "Calculate's Payload"),
+        "requestApproval": ({"execution": WAITING, "taskToken": token, "state": "Approval", **calculation,
+                             "enteredAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())},
                             "Approval's Payload"),
-        "followUp": ({"execution": "bench-execution"}, "FollowUp's Parameters (an open request, nothing due yet)"),
-        "finalize": ({"execution": "bench-execution", "input": numbers, "calculation": calculation,
-                      "approval": approval}, "Finalize's Parameters"),
-        "notifyFailure": ({"execution": "bench-execution",
-                           "state": {"input": numbers, "calculation": calculation,
-                                     "failure": {"Error": "ApprovalRejected",
-                                                 "Cause": json.dumps({"decision": "rejected", "comment": "no"})}}},
+        "followUp": ({"execution": WAITING}, "FollowUp's Parameters (an open request, nothing due yet)"),
+        "finalize": ({"execution": WAITING, "input": numbers, "calculation": calculation, "approval": approval},
+                     "Finalize's Parameters"),
+        "notifyFailure": ({"execution": WAITING, "state": {"input": numbers, "calculation": calculation,
+                                                           "failure": rejected}},
                           "NotifyFailure's Parameters (a rejection)"),
         "double": (proxy_event("POST", "/double", resource="/double", headers=json_headers,
                                body=json.dumps({"value": 7, "callbackUrl": f"{stand_in_url}/callbacks/{callback}"})),
@@ -258,22 +261,12 @@ def _events(stand_in_url: str) -> dict[str, tuple[Any, str]]:
                                   body=json.dumps({"result": 14})), "POST /callbacks/{id}"),
         "approvalPages": (proxy_event("GET", "/approve", resource="/approve", query=f"id={callback}",
                                       headers={"User-Agent": "bench"}),
-                          "GET /approve?id= (the page a click opens: its ballot, then its request)"),
-        "closeApproval": (_execution_end(), "EventBridge's Step Functions Execution Status Change (SUCCEEDED)"),
-        "executions": (proxy_event("GET", "/executions/bench-execution", resource="/executions/{name}",
-                                   path_parameters={"name": "bench-execution"}, headers={"User-Agent": "bench"}),
+                          "GET /approve?id= (the page a click opens: its ballot, its request, its waiting execution)"),
+        "closeApproval": (ended, "EventBridge's Step Functions Execution Status Change (SUCCEEDED)"),
+        "executions": (proxy_event("GET", f"/executions/{ENDED}", resource="/executions/{name}",
+                                   path_parameters={"name": ENDED}, headers={"User-Agent": "bench"}),
                        "GET /executions/{name}"),
     }
-
-
-def _execution_end() -> dict[str, Any]:
-    from local.eventbridge import execution_status_change
-
-    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:approval-workflow-dev"
-    return execution_status_change(
-        execution_arn=machine.replace(":stateMachine:", ":execution:") + ":bench-execution", state_machine_arn=machine,
-        status="SUCCEEDED", start_date=time.time() - 60, stop_date=time.time(), input_json='{"x": 3, "y": 4}',
-        output_json='{"decision": "approved"}')
 
 
 @dataclass
@@ -325,28 +318,14 @@ def _lambda_environment(name: str, memory: int, task_root: str, runtime: str) ->
     """What the Lambda runtime sets for a function (the credentials are fakes)."""
     trace = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=1"
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "LAMBDA_TASK_ROOT": task_root,
-        "LAMBDA_RUNTIME_DIR": runtime,
-        "_HANDLER": "handler",
-        "_X_AMZN_TRACE_ID": trace,
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
-        "AWS_LAMBDA_FUNCTION_NAME": name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]bench",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-        "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "en_US.UTF-8", "TZ": ":UTC",
+        "PYTHONDONTWRITEBYTECODE": "1", "LAMBDA_TASK_ROOT": task_root, "LAMBDA_RUNTIME_DIR": runtime,
+        "_HANDLER": "handler", "_X_AMZN_TRACE_ID": trace, "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_LAMBDA_FUNCTION_NAME": name, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory), "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]bench", "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR", "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+        **FAKE_AWS,
     }
 
 
@@ -371,8 +350,7 @@ def _function_env(function: Any, service: Any, stand_in_url: str) -> dict[str, s
             env[key] = "bench-placeholder"
     if "DOUBLING_API_URL" in env and not env["DOUBLING_API_URL"]:
         env["DOUBLING_API_URL"] = f"{stand_in_url}/double"
-    env["AWS_ENDPOINT_URL"] = stand_in_url
-    return env
+    return {**env, "AWS_ENDPOINT_URL": stand_in_url}
 
 
 def cases(stand_in_url: str, build: Path, work: Path, runtime: Path) -> list[Case]:
@@ -388,8 +366,7 @@ def cases(stand_in_url: str, build: Path, work: Path, runtime: Path) -> list[Cas
             raise RuntimeError(f"{archive} is missing: run `serverless package` first (make bench does)")
         root = _unzip_read_only(archive, work / function.name)
         event, note = events.get(function.name, ({}, "generic empty event (no real shape known)"))
-        lambda_name = f"{service.name}-dev-{function.name}"
-        env = {**_lambda_environment(lambda_name, function.memory, str(root), str(runtime)),
+        env = {**_lambda_environment(f"{service.name}-dev-{function.name}", function.memory, str(root), str(runtime)),
                **_function_env(function, service, stand_in_url)}
         answer.append(Case(function.name, "handler", function.module, function.attribute, event=event,
                            event_note=note, env=env, task_root=str(root)))
@@ -407,9 +384,7 @@ def _run_child(python: str, case: Case, runtime: Path) -> dict[str, Any]:
             calls.append([SERVICES[service], method, FLOOR_PARAMETERS[call]])
         args.append(json.dumps(calls))
     else:
-        args.append(case.module)
-        if case.mode == "handler":
-            args.append(case.attribute)
+        args += [case.module, case.attribute] if case.mode == "handler" else [case.module]
     env = dict(case.env)
     if case.event is not None:
         env["BENCH_EVENT"] = json.dumps(case.event)
@@ -427,7 +402,8 @@ def measure(runs: int, build: Path) -> dict[str, Any]:
         work = Path(directory)
         runtime = _runtime_directory(python, work / "runtime")
         all_cases = cases(stand_in.url, build, work, runtime)
-        files_before = {case.name: _files(Path(case.task_root)) for case in all_cases if case.mode == "handler"}
+        handlers = [case for case in all_cases if case.mode == "handler"]
+        files_before = {case.name: _files(Path(case.task_root)) for case in handlers}
         samples: dict[str, list[dict[str, Any]]] = {case.name: [] for case in all_cases}
         calls: dict[str, list[str]] = {}
         floors: dict[str, Case] = {}
@@ -445,27 +421,21 @@ def measure(runs: int, build: Path) -> dict[str, Any]:
         # The first round ran no floor (its calls were not known yet): one more run each.
         for case in floors.values():
             stand_in.take()
-            samples[case.name].append(_run_child(python, case, runtime))
-        written = {name: _files(Path(case.task_root)) - files_before[name]
-                   for case in all_cases for name in [case.name] if case.mode == "handler"}
+            samples.setdefault(case.name, []).append(_run_child(python, case, runtime))
+        written = sum(_files(Path(case.task_root)) - files_before[case.name] for case in handlers)
         version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
                                  capture_output=True, text=True, timeout=30).stdout.strip()
     rows = []
     for case in all_cases:
-        runs_of = samples[case.name]
         floor = floors.get(case.name)
-        floor_runs = samples.get(floor.name, []) if floor else []
+        floor_runs = samples[floor.name] if floor else []
         rows.append({
-            "name": case.name,
-            "kind": case.mode,
-            "event": case.event_note,
-            "import_s": median([run["import"] for run in runs_of]),
-            "total_s": median([run["total"] for run in runs_of]),
-            "status": sorted({str(run.get("status", "")) for run in runs_of}),
-            "calls": calls.get(case.name, []),
-            "aws_calls": floor.calls if floor else [],
-            "floor_s": median([run["total"] for run in floor_runs]) if floor_runs else None,
-            "floor_clients_s": median([run["clients"] for run in floor_runs]) if floor_runs else None,
-            "files_written": written.get(case.name, 0),
+            "name": case.name, "kind": case.mode, "event": case.event_note,
+            "import_s": median([run["import"] for run in samples[case.name]]),
+            "total_s": median([run["total"] for run in samples[case.name]]),
+            "status": sorted({str(run.get("status", "")) for run in samples[case.name]}),
+            "calls": calls.get(case.name, []), "aws_calls": floor.calls if floor else [],
+            "floor_s": median([run["total"] for run in floor_runs]) if floor else None,
+            "floor_clients_s": median([run["clients"] for run in floor_runs]) if floor else None,
         })
-    return {"runs": runs, "python": python, "python_version": version, "rows": rows}
+    return {"runs": runs, "python": python, "python_version": version, "rows": rows, "files_written": written}

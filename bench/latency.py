@@ -7,14 +7,10 @@ outbox. This process is only the client:
   outbox (the directory is listed every 2 ms);
 - approve -> SUCCEEDED: the approve form's POST until GET /executions/{name} answers SUCCEEDED
   (polled every 5 ms, a new connection per request as curl and the tests' LocalService make).
-
-One status request is also timed on a keep-alive connection (what a browser uses), to show
-what the local front costs such a client.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tempfile
@@ -22,28 +18,27 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from bench.common import BENCH_STAGE, measured, median, ms, percentile, ratio, say, table
-from local.service import eventually
+import requests
 
-TARGET = 1.10  # p50 of a variant / p50 of the reference (console open / closed, IAM check on / off)
+from bench.common import BENCH_STAGE, say
+from local.service import LocalService, decide, eventually, links_of, text_of
+
 BLOCK = 5  # short alternating blocks: the shared machine's load drifts during the run
 POLL_EMAIL_SECONDS = 0.002
 POLL_STATUS_SECONDS = 0.005
-_APPROVE = re.compile(r"(https?://\S+/approve)\?id=([A-Za-z0-9_-]+)")
 _WORKFLOW = re.compile(r"workflow:\s*(\S+)")
+_END = re.compile(r"\[([^\]]+)\] (SUCCEEDED|FAILED|TIMED_OUT|ABORTED)")
 
 
-def _read_email(path: Path) -> tuple[str, str, str]:
-    """(execution name, approve URL, id)."""
-    from local.service import text_of
-
-    text = text_of(message_from_bytes(path.read_bytes(), policy=policy.default))  # written whole, by a rename
-    link, workflow = _APPROVE.search(text), _WORKFLOW.search(text)
+def _read_email(path: Path) -> tuple[str, str]:
+    """(execution name, approve link)."""
+    message = message_from_bytes(path.read_bytes(), policy=policy.default)  # written whole, by a rename
+    workflow, link = _WORKFLOW.search(text_of(message)), links_of(message).get("approve")
     if not (link and workflow):
-        raise RuntimeError(f"no approve link in {path}: {text[:300]!r}")
-    return workflow.group(1), link.group(1), link.group(2)
+        raise RuntimeError(f"no approve link in {path}: {text_of(message)[:300]!r}")
+    return workflow.group(1), link
 
 
 def _emails(outbox: Path) -> set[str]:
@@ -54,86 +49,73 @@ def _emails(outbox: Path) -> set[str]:
 
 
 class Client:
-    def __init__(self, service: Any) -> None:
-        import requests
+    """A person at one local front. `status(execution ARN)` defaults to GET /executions/{name}."""
 
-        self.requests = requests
-        self.service = service
-        self.status_session = requests.Session()
-        self.last_name = ""
+    def __init__(self, url: str, outbox: Path, status: Callable[[str], str] | None = None) -> None:
+        self.url, self.outbox = url, outbox
+        self.status = status or self._http_status
 
     def start(self) -> str:
-        answer = self.requests.post(f"{self.service.url}/start", json={"x": 3, "y": 4}, timeout=60)
+        answer = requests.post(f"{self.url}/start", json={"x": 3, "y": 4}, timeout=60)
         answer.raise_for_status()
-        return answer.json()["executionArn"].rsplit(":", 1)[1]
+        return answer.json()["executionArn"]
 
-    def approve(self, url: str, callback_id: str) -> int:
-        return self.requests.post(url, data={"id": callback_id, "comment": ""}, timeout=60).status_code
-
-    def status(self, name: str, session: Any = None) -> str:
-        answer = (session or self.requests).get(f"{self.service.url}/executions/{name}", timeout=60)
+    def _http_status(self, arn: str) -> str:
+        answer = requests.get(f"{self.url}/executions/{arn.rsplit(':', 1)[1]}", timeout=60)
         answer.raise_for_status()
         return answer.json()["status"]
 
-    def one_workflow(self) -> dict[str, float]:
-        seen = _emails(self.service.outbox)
+    def one_workflow(self, reminders: int = 0) -> dict[str, Any]:
+        """Start, then approve from the approval email (once `reminders` reminder emails came too)."""
+        seen = _emails(self.outbox)
+
+        def arrived() -> list[str] | None:
+            # Its first email (the approval request; the outbox names each email's execution): an
+            # earlier workflow's outcome notice may arrive meanwhile.
+            found = sorted(f for f in _emails(self.outbox) - seen if name in f)
+            return found if len(found) > reminders else None
+
         started = time.perf_counter()
-        name = self.start()
+        arn = self.start()
+        name = arn.rsplit(":", 1)[1]
         answered = time.perf_counter()
-        # Its first email (the approval request; the outbox names each email's execution): an earlier
-        # workflow's outcome notice may arrive meanwhile.
-        new = eventually(lambda: sorted(f for f in _emails(self.service.outbox) - seen if name in f) or None, 60,
-                         "no email", interval=POLL_EMAIL_SECONDS)
+        new = eventually(arrived, 60, "no email", interval=POLL_EMAIL_SECONDS)
         emailed = time.perf_counter()
-        workflow, url, callback_id = _read_email(self.service.outbox / new[0])
+        workflow, link = _read_email(self.outbox / new[0])
         if workflow != name:
             raise RuntimeError(f"email for {workflow}, expected {name}")
         approving = time.perf_counter()
-        code = self.approve(url, callback_id)
+        code = decide(link).status_code
         if code != 200:
             raise RuntimeError(f"approve answered {code}")
         approved = time.perf_counter()
-        status = eventually(lambda: (s := self.status(name)) != "RUNNING" and s, 60, name, interval=POLL_STATUS_SECONDS)
+        status = eventually(lambda: (s := self.status(arn)) != "RUNNING" and s, 60, name, interval=POLL_STATUS_SECONDS)
         done = time.perf_counter()
         if status != "SUCCEEDED":
             raise RuntimeError(f"execution {name} ended {status}")
-        self.last_name = name
-        return {"start_to_email": emailed - started, "start_answer": answered - started,
+        return {"execution": arn, "start_to_email": emailed - started, "start_answer": answered - started,
                 "approve_to_succeeded": done - approving, "approve_answer": approved - approving}
 
-    def status_round_trips(self, name: str, count: int) -> dict[str, list[float]]:
-        """GET /executions/{name} of a finished execution: one poll's cost, new connection vs keep-alive."""
-        times: dict[str, list[float]] = {"new_connection": [], "keep_alive": []}
-        for _ in range(count):
-            for key, session in (("new_connection", self.requests), ("keep_alive", self.status_session)):
-                started = time.perf_counter()
-                self.status(name, session)
-                times[key].append(time.perf_counter() - started)
-        return times
-
-    def many(self, count: int, workers: int, patience: float = 120) -> dict[str, Any]:
+    def many(self, count: int, workers: int, log: Path, patience: float = 120) -> dict[str, Any]:
         """Start all, approve all, wait all SUCCEEDED. Completion is read from the console log
         ("[name] SUCCEEDED", printed by local mode when the execution ends) so that 100 pollers
         do not load the server being measured; every status is then confirmed over HTTP.
         Bounded: a workflow without its email or its SUCCEEDED after `patience` s is reported."""
-        log = self.service.log
         log_offset = log.stat().st_size
-        seen = _emails(self.service.outbox)
+        seen = _emails(self.outbox)
         started = time.perf_counter()
         deadline = time.monotonic() + patience
         with ThreadPoolExecutor(workers) as pool:
-            names = list(pool.map(lambda _: self.start(), range(count)))
+            arns = list(pool.map(lambda _: self.start(), range(count)))
+            names = [arn.rsplit(":", 1)[1] for arn in arns]
             all_started = time.perf_counter()
-            ours = lambda: {f for f in _emails(self.service.outbox) - seen if any(name in f for name in names)}  # noqa: E731
+            ours = lambda: {f for f in _emails(self.outbox) - seen if any(name in f for name in names)}  # noqa: E731
             while len(new := ours()) < count and time.monotonic() < deadline:
                 time.sleep(0.01)
             all_emailed = time.perf_counter()
-            links = {}
-            for file_name in new:
-                workflow, url, callback_id = _read_email(self.service.outbox / file_name)
-                links[workflow] = (url, callback_id)
+            links = dict(_read_email(self.outbox / file_name) for file_name in new)
             emailed = [name for name in names if name in links]
-            codes = dict(zip(emailed, pool.map(lambda name: self.approve(*links[name]), emailed)))
+            codes = dict(zip(emailed, pool.map(lambda name: decide(links[name]).status_code, emailed)))
             all_approved = time.perf_counter()
         pending = {name for name, code in codes.items() if code == 200}
         with log.open("r", encoding="utf-8", errors="replace") as console:
@@ -144,15 +126,10 @@ class Client:
                 if not chunk:
                     time.sleep(0.01)
                     continue
-                buffer += chunk
-                lines = buffer.split("\n")
-                buffer = lines.pop()
-                for line in lines:
-                    found = re.match(r"\[([^\]]+)\] (SUCCEEDED|FAILED|TIMED_OUT|ABORTED)", line)
-                    if found:
-                        pending.discard(found.group(1))
+                *lines, buffer = (buffer + chunk).split("\n")
+                pending -= {found.group(1) for found in map(_END.match, lines) if found}
         done = time.perf_counter()
-        statuses = [self.status(name) for name in names]
+        statuses = [self.status(arn) for arn in arns]
         return {
             "count": count, "workers": workers, "wall": done - started, "started": all_started - started,
             "all_emailed": all_emailed - started, "all_approved": all_approved - started,
@@ -164,68 +141,54 @@ class Client:
 
 
 def measure(runs: int, warmup: int, concurrent: int, workers: int) -> dict[str, Any]:
-    from local.service import LocalService
-
     with tempfile.TemporaryDirectory(prefix="bench-local-") as directory:
         base = Path(directory)
         launched = time.perf_counter()
         service = LocalService(base / "outbox", base / "local.log", **BENCH_STAGE)
         ready = time.perf_counter() - launched
         try:
-            client = Client(service)
+            client = Client(service.url, service.outbox)
             first = [client.one_workflow() for _ in range(warmup)]
             say(f"  local mode: ready in {ready:.1f} s, first workflow {first[0]['start_to_email'] * 1000:.0f} ms "
                 f"to the email; {runs} sequential runs")
             samples = [client.one_workflow() for _ in range(runs)]
             say(f"  local mode: {concurrent} concurrent workflows")
-            status_round_trip = client.status_round_trips(client.last_name, 20)
-            many = client.many(concurrent, workers) if concurrent else None
+            many = client.many(concurrent, workers, service.log) if concurrent else None
         finally:
-            exit_code = service.stop()
-    return {
-        "ready_seconds": ready,
-        "first": first[0] if first else None,
-        "runs": runs,
-        "warmup": warmup,
-        "start_to_email": [sample["start_to_email"] for sample in samples],
-        "start_answer": [sample["start_answer"] for sample in samples],
-        "approve_to_succeeded": [sample["approve_to_succeeded"] for sample in samples],
-        "approve_answer": [sample["approve_answer"] for sample in samples],
-        "status_round_trip": status_round_trip,
-        "concurrent": many,
-        "exit_code": exit_code,
-    }
+            service.stop()
+    keys = ("start_to_email", "start_answer", "approve_to_succeeded", "approve_answer")
+    return {"ready_seconds": ready, "first": first[0] if first else None, "runs": runs, "warmup": warmup,
+            **{key: [sample[key] for sample in samples] for key in keys}, "concurrent": many}
 
 
-def alternate(clients: dict[str, Client], runs: int, warmup: int, during: Any = None) -> dict[str, list[float]]:
-    """start -> email for each variant (the first is the reference), `runs` each after `warmup`, in
-    alternating blocks of BLOCK; `during(key)`, a context manager, wraps each block."""
-    import contextlib
+def iam(runs: int, warmup: int) -> dict[str, Any]:
+    """The local IAM check's cost, and warm `make local`.
 
-    for client in set(clients.values()):
-        for _ in range(warmup):
-            client.one_workflow()
-    samples: dict[str, list[float]] = {key: [] for key in clients}
-    while min(len(values) for values in samples.values()) < runs:
-        for key, client in clients.items():
-            with during(key) if during else contextlib.nullcontext():
-                for _ in range(min(BLOCK, runs - len(samples[key]))):
-                    samples[key].append(client.one_workflow()["start_to_email"])
-    return samples
-
-
-def comparison(add: Any, results: Any, verdicts: Any, title: str, target: str, intro: str, labels: dict[str, str],
-               extra: tuple[str, dict[str, float]] | None = None) -> None:
-    """A report section for `alternate`'s results: p50, p95 and the ratio of each variant to the first."""
-    if not measured(add, title, results, verdicts, target):
-        return
-    reference, variant = list(labels)
-    overhead = median(results[variant]) / median(results[reference]) if results[reference] else math.nan
-    mark = verdicts.add(target, ratio(overhead), f"<= {TARGET:.2f}x", None if math.isnan(overhead) else overhead <= TARGET)
-    add(intro.format(runs=results["runs"]) + f" Alternating blocks of {BLOCK}.")
-    add("")
-    rows = [(labels[key], ms(median(results[key])), ms(percentile(results[key], 95)),
-             *([ms(extra[1].get(key, math.nan))] if extra else []),
-             "–" if key == reference else ratio(overhead), "" if key == reference else f"<= {TARGET:.2f}x",
-             "" if key == reference else mark) for key in labels]
-    table(add, ["start → email", "p50", "p95", *([extra[0]] if extra else []), "ratio (p50)", "target", "verdict"], rows)
+    Two `python -m local`, one with `LOCAL_IAM=off`, sequential workflows each (start -> email) in
+    alternating blocks, as the machine's load drifts. Warm ready time: `python -m local` started
+    three times with the compiled template cached, until it answers HTTP, as a second `make local`.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-iam-") as directory:
+        base = Path(directory)
+        ready = []
+        for attempt in range(3):
+            started = time.perf_counter()
+            probe = LocalService(base / f"ready{attempt}" / "outbox", base / f"ready{attempt}.log", **BENCH_STAGE)
+            ready.append(time.perf_counter() - started)
+            probe.stop()
+        services = {"off": LocalService(base / "off" / "outbox", base / "off.log", LOCAL_IAM="off", **BENCH_STAGE),
+                    "on": LocalService(base / "on" / "outbox", base / "on.log", **BENCH_STAGE)}
+        try:
+            clients = {key: Client(service.url, service.outbox) for key, service in services.items()}
+            for client in clients.values():
+                for _ in range(warmup):
+                    client.one_workflow()
+            samples: dict[str, list[float]] = {key: [] for key in clients}
+            while min(len(values) for values in samples.values()) < runs:
+                for key, client in clients.items():
+                    for _ in range(min(BLOCK, runs - len(samples[key]))):
+                        samples[key].append(client.one_workflow()["start_to_email"])
+        finally:
+            for service in services.values():
+                service.stop()
+    return {"runs": runs, "block": BLOCK, "ready_seconds": ready, **samples}
