@@ -7,7 +7,9 @@ nothing else: no HTTP front, no DynamoDB, no SES, no email file, no Powertools.
 
 - Calculate's lambda hands its task token to a "partner" thread that answers at once with
   SendTaskSuccess (what the doubling API and its callback do in local mode).
-- Approval's lambda puts its task token on a queue: start -> token received is the reference for
+- The workflow's Approval starts the approval machine (startExecution.sync:2, the one moto fix bare
+  keeps: without it the Task cannot run); CheckRequest answers with a plan at once.
+- RequestApproval's lambda puts its task token on a queue: start -> token received is the reference for
   local mode's POST /start -> approval email in the outbox.
 - SendTaskSuccess(approval) -> DescribeExecution says SUCCEEDED (polled every 5 ms, as local mode's
   GET /executions is) is the reference for approve POST -> SUCCEEDED.
@@ -66,10 +68,12 @@ class Bare:
                 Code={"ZipFile": b"in-process"}, Timeout=function.timeout, MemorySize=function.memory,
             )["FunctionArn"]
             self._function_of[lambda_name] = function.name
-        definition = resolve_intrinsics(service.state_machine_definition, names=names, api_base_url="http://bare")
         self.sfn = boto3.client("stepfunctions", region_name=region)
-        self.state_machine_arn = self.sfn.create_state_machine(
-            name="bare", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+        for machine in reversed(service.machines):  # the approval machine first: the workflow names it
+            definition = resolve_intrinsics(machine.definition, names=names, api_base_url="http://bare")
+            names[machine.logical_id] = self.sfn.create_state_machine(
+                name=f"bare-{machine.logical_id}", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+        self.state_machine_arn = names[service.started.logical_id]
         threading.Thread(target=self._partner_loop, name="bare-partner", daemon=True).start()
 
     # -- the trivial lambdas -----------------------------------------------------------------
@@ -81,8 +85,10 @@ class Bare:
             total = event["x"] + event["y"]
             self._partner.put((event["taskToken"], {"sum": total, "doubled": 2 * total}))
             result = {"sum": total}
+        elif name == "checkRequest":
+            result = {"context": event["request"], "policy": {}, "firstWaitSeconds": 600}
         elif name == "requestApproval":
-            self._approval_queue(event["execution"]).put(event["taskToken"])
+            self._approval_queue(event["execution"]).put(event["taskToken"])  # named as its workflow
             result = {"deadline": int(time.time()) + 600}
         elif name == "finalize":
             result = {**event["calculation"], **event["approval"]}
@@ -123,7 +129,8 @@ class Bare:
         return self._approval_queue(name).get(timeout=timeout)
 
     def approve(self, token: str) -> None:
-        self._send_task_success(token, {"decision": "approved", "comment": "", "decidedAt": "2025-01-01T00:00:00+00:00"})
+        self._send_task_success(token, {"decision": "approved", "comment": "", "decidedAt": "2025-01-01T00:00:00+00:00",
+                                        "approver": "a@example.com", "policy": "any", "votes": []})
 
     def status(self, name: str) -> str:
         arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"

@@ -183,8 +183,9 @@ def store_items() -> dict[str, dict[str, Any]]:
         create_tables(resources, client)
         table = callbacks_table_name(resources)
         numbers = {"x": 3, "y": 4, "sum": 7, "doubled": 14}
+        request = {"subject": "3 + 4, doubled = 14", "details": [{"label": k, "value": v} for k, v in numbers.items()]}
         ApprovalStore(table, client).create_approval(
-            task_token="bench-task-token", execution=WAITING, started_at=time.time(), context=numbers,
+            task_token="bench-task-token", execution=WAITING, started_at=time.time(), context=request,
             policy=ApprovalPolicy.from_config({"RECIPIENT_EMAIL": "approver@example.com"}))
         CallbackStore(table, client).register(kind=CALCULATION, task_token="bench-task-token", execution=WAITING,
                                               ttl_seconds=600, context=numbers)
@@ -235,16 +236,20 @@ def _events(stand_in_url: str) -> dict[str, tuple[Any, str]]:
     approval = {**calculation, "approver": "approver@example.com", "decision": "approved", "comment": "",
                 "decidedAt": "2025-01-01T00:00:00+00:00"}
     token = "bench-task-token-" + "A" * 40
-    machine = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:approval-workflow-dev"
+    machine = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:approval-workflow-dev-approval"  # closeApproval's
+    request = {"subject": "3 + 4, doubled = 14",
+               "details": [{"label": key, "value": value} for key, value in calculation.items()]}
+    plan = {"context": request, "policy": {"APPROVERS": "approver@example.com"}, "firstWaitSeconds": 600}
     ended = execution_status_change(
         execution_arn=machine.replace(":stateMachine:", ":execution:") + f":{WAITING}", state_machine_arn=machine,
-        status="SUCCEEDED", start_date=time.time() - 60, stop_date=time.time(), input_json='{"x": 3, "y": 4}',
+        status="SUCCEEDED", start_date=time.time() - 60, stop_date=time.time(), input_json=json.dumps(request),
         output_json='{"decision": "approved"}')
     rejected = {"Error": "ApprovalRejected", "Cause": json.dumps({"decision": "rejected", "comment": "no"})}
     return {
         "validate": ({"execution": WAITING, "input": numbers}, "Validate's Parameters"),
         "calculate": ({"execution": WAITING, "taskToken": token, **numbers}, "Calculate's Payload"),
-        "requestApproval": ({"execution": WAITING, "taskToken": token, "state": "Approval", **calculation,
+        "checkRequest": ({"execution": WAITING, "request": request}, "CheckRequest's Parameters"),
+        "requestApproval": ({"execution": WAITING, "taskToken": token, "state": "Approval", "plan": plan,
                              "enteredAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())},
                             "Approval's Payload"),
         "followUp": ({"execution": WAITING}, "FollowUp's Parameters (an open request, nothing due yet)"),
@@ -336,7 +341,7 @@ def _function_env(function: Any, service: Any, stand_in_url: str) -> dict[str, s
 
     names: dict[str, str] = {
         **pseudo_parameters(REGION, ACCOUNT, f"{service.name}-dev"),
-        "ApprovalStateMachine": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{service.state_machine_name}",
+        **{machine.logical_id: f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{machine.name}" for machine in service.machines},
     }
     for logical_id, resource in service.resources.items():
         physical = (resource.get("Properties") or {}).get("TableName", logical_id)

@@ -3,7 +3,8 @@
 `python -m bench.inproc [--reminders N]` prints one JSON line. It runs the local service as
 `make local` wires it (local/app.py: engine, HTTP front and console in one process), so moto can
 be queried directly: GetExecutionHistory gives the billed transitions (history events whose type
-ends with `StateEntered`) of one approved execution after a warm-up.
+ends with `StateEntered`) of one approved execution after a warm-up: the workflow's and those of
+the approval machine's execution it started (billed too).
 
 Lambda invocations are counted and timed by wrapping the engine's `invoke` (the one entry for
 both the state machine's tasks and the HTTP front's routes), so nested calls are seen as Lambda
@@ -61,8 +62,15 @@ def cost(reminders: int) -> dict[str, Any]:
         arn = client.one_workflow(reminders)["execution"]  # SUCCEEDED, or it raises
         time.sleep(0.3)  # the last invocations (Finalize, then closeApproval) record themselves after the end
         events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        # The approval it started: the approval machine's execution of the same name.
+        child = arn.replace(f":execution:{service.started.name}:", f":execution:{service.machine('ApprovalStateMachine').name}:")
+        child_events = sfn.get_execution_history(executionArn=child, maxResults=1000)["events"]
+    approval_entered = [event["stateEnteredEventDetails"]["name"] for event in child_events
+                        if event["type"].endswith("StateEntered")]
+    events = events + child_events
     types = [event["type"] for event in events]
     entered = [event["stateEnteredEventDetails"]["name"] for event in events if event["type"].endswith("StateEntered")]
+    workflow_entered = entered[: len(entered) - len(approval_entered)]
     scheduled_lambda = types.count("LambdaFunctionScheduled") + sum(
         1 for event in events
         if event["type"] == "TaskScheduled" and event["taskScheduledEventDetails"].get("resourceType") == "lambda")
@@ -71,7 +79,9 @@ def cost(reminders: int) -> dict[str, Any]:
     return {
         "events": len(events),
         "event_types": {name: types.count(name) for name in sorted(set(types))},
-        "states_entered": entered,
+        "states_entered": entered,  # both machines': the workflow's, then its approval's
+        "workflow_states_entered": workflow_entered,
+        "approval_states_entered": approval_entered,
         "lambda_scheduled_by_state_machine": scheduled_lambda,
         "invocations": [{"function": function, "seconds": seconds,
                          "source": "EventBridge" if function in evented else "API Gateway" if function in routed

@@ -99,13 +99,7 @@ def install(engine: Any) -> None:
     _replace(StateTaskServiceCallback, "_evaluate_with_timeout",
              _new_token_per_attempt(StateTaskServiceCallback._evaluate_with_timeout))
     _replace(ExecutionWorker, "_get_evaluation_entrypoint", _parsed_once)
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
-        StateTaskServiceSfn,
-    )
-
-    _replace(StateTaskServiceSfn, "_normalise_parameters", _api_parameters(StateTaskServiceSfn._normalise_parameters))
-    _replace(StateTaskServiceSfn, "_normalise_response", _api_response)
-    _replace(StateTaskServiceSfn, "_eval_service_task", _api_answer(StateTaskServiceSfn._eval_service_task))
+    _child_executions_as_on_aws()
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.utils import json_path
@@ -120,12 +114,24 @@ def install(engine: Any) -> None:
 
 def install_lambda_only(engine: Any) -> None:
     """The narrowest hook alone: `engine.invoke_lambda(lambda name, event)` runs each Lambda
-    in-process, and moto is otherwise left as it is (bench/bare.py's "bare moto" reference)."""
+    in-process, and moto is otherwise left as it is (bench/bare.py's "bare moto" reference), but
+    for the states:startExecution integration, without which the workflow cannot start its approval."""
     global _engine
     from moto.awslambda.models import LambdaFunction
 
     _engine = engine
     _replace(LambdaFunction, "_invoke_lambda", _invoke_lambda)
+    _child_executions_as_on_aws()
+
+
+def _child_executions_as_on_aws() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+        StateTaskServiceSfn,
+    )
+
+    _replace(StateTaskServiceSfn, "_normalise_parameters", _api_parameters(StateTaskServiceSfn._normalise_parameters))
+    _replace(StateTaskServiceSfn, "_normalise_response", _api_response)
+    _replace(StateTaskServiceSfn, "_eval_service_task", _api_answer(StateTaskServiceSfn._eval_service_task))
 
 
 _write_lock = threading.RLock()

@@ -86,18 +86,29 @@ def decide(link: str, comment: str = "", session: Any = requests) -> requests.Re
 
 class LocalService:
     def __init__(self, outbox: Path, log: Path, **environment: str) -> None:
-        self.port, aws_port = free_ports(2)
-        # Each run's AWS API on a port of its own too, so that runs side by side never collide.
-        self.aws_port = int(environment.get("AWS_ENDPOINT_PORT", aws_port))
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.aws_url = f"http://127.0.0.1:{self.aws_port}"
         self.outbox = outbox
         self.log = log
         self._emails: list[tuple[object, str]] = []  # (message, plain text), in the order read
         self._read: set[str] = set()
         self._by_name: dict[str, tuple[int, list]] = {}  # name -> (emails scanned, its emails)
         self._emails_lock = threading.Lock()
-        env = {**os.environ, "PORT": str(self.port), "AWS_ENDPOINT_PORT": str(self.aws_port), "OUTBOX": str(outbox),
+        # A free port may be taken by another process before this one binds it (runs side by side):
+        # then local mode says so in one line, and the run starts again on other ports.
+        for attempt in range(3):
+            try:
+                self._start(environment)
+                return
+            except RuntimeError as error:
+                if "is already in use" not in str(error) or attempt == 2:
+                    raise
+
+    def _start(self, environment: dict[str, str]) -> None:
+        self.port, aws_port = free_ports(2)
+        # Each run's AWS API on a port of its own too, so that runs side by side never collide.
+        self.aws_port = int(environment.get("AWS_ENDPOINT_PORT", aws_port))
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.aws_url = f"http://127.0.0.1:{self.aws_port}"
+        env = {**os.environ, "PORT": str(self.port), "AWS_ENDPOINT_PORT": str(self.aws_port), "OUTBOX": str(self.outbox),
                **environment}
         record_dir = env.pop(IAM_RECORD_DIR, None)
         if record_dir and "LOCAL_TEMPLATE" not in environment:  # the stack's own roles: every call is recorded
@@ -107,7 +118,7 @@ class LocalService:
             [sys.executable, "-m", "local"],
             cwd=ROOT,
             env=env,
-            stdout=log.open("wb"),
+            stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
         )
         # A first run with new policy overrides compiles its template (about 20 s, one packaging

@@ -129,7 +129,7 @@ class Console:
             machine, name = self._execution(found)
             stopped = self.reader().stop(machine, name) if machine else None
             if stopped is None:
-                return answer(404, _JSON, _message(f"No execution named {name}."))
+                return answer(404, _JSON, _message(self._missing(found)))
             self.changes.bump()
             return answer(200, _JSON, json.dumps(stopped).encode())
         if method not in ("GET", "HEAD"):
@@ -146,7 +146,7 @@ class Console:
             machine, name = self._execution(found)
             detail = self.reader().execution(machine, name) if machine else None
             if detail is None:
-                return answer(404, _JSON, _message(f"No execution named {name}."))
+                return answer(404, _JSON, _message(self._missing(found)))
             return answer(200, _JSON, detail)
         if relative.startswith("emails/"):
             html = self.reader().email_html(unquote(relative[len("emails/"):]))
@@ -165,6 +165,12 @@ class Console:
             return self.reader().machine_of(name), name
         machine = unquote(found.group(1))
         return (machine if MACHINE_KEY.fullmatch(machine) and machine in self.reader().machines else None), name
+
+    def _missing(self, found: re.Match[str]) -> str:
+        machines = self.reader().machines
+        if found.group(1) is not None and unquote(found.group(1)) not in machines:
+            return f"No state machine {unquote(found.group(1))} here: the console shows {', '.join(machines)}."
+        return f"No execution named {unquote(found.group(2))}."
 
     def _start_approval(self, answer: Callable[[int, dict[str, str], bytes], None], body: bytes) -> None:
         """The approval form: StartExecution of the approval machine with the request as its input,

@@ -15,6 +15,7 @@ ends to send a reminder), drawn as a normal transition with a clock.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +132,11 @@ def _states(graph: Graph, machine: dict[str, Any], marks: dict[str, tuple[str, s
     return graph.node_id(machine["StartAt"])
 
 
+def starts_and_waits(resource: str) -> bool:
+    """states:startExecution.sync (or .sync:2): the Task waits for the execution it starts (a child)."""
+    return re.search(r":startExecution\.sync(:\d+)?$", resource) is not None
+
+
 def is_timer(catcher: dict[str, Any]) -> bool:
     """A Catch of States.Timeout alone: the definition plans for the wait to end on its timer."""
     return catcher.get("ErrorEquals") == [TIMEOUT]
@@ -174,6 +180,8 @@ def _label(name: str, state: dict[str, Any], mark: tuple[str, str] | None) -> st
     subtitle = kind
     if kind == "Task" and resource.endswith(".waitForTaskToken"):
         subtitle = "Task · waits for a callback"
+    elif kind == "Task" and starts_and_waits(resource):
+        subtitle = "Task · starts an execution, waits for its end"
     elif kind == "Fail" and state.get("Error"):
         subtitle = f"Fail · {state['Error']}"
     parts = [f"<b>{_escape(name)}</b>", f"<small>{_escape(subtitle)}</small>"]

@@ -35,8 +35,9 @@ class ConsoleReader(threading.Thread):
             self.get(path)
         self.get("/_console/api/events", stream=True).close()
         while not self.stopping.is_set():
+            # Both machines' executions: a workflow's and the approval it started share a name.
             for execution in self.get("/_console/api/executions").json()["executions"]:
-                detail = self.get(f"/_console/api/executions/{execution['name']}")
+                detail = self.get(f"/_console/api/executions/{execution['machine']}/{execution['name']}")
                 assert detail.status_code == 200, detail.text
                 self.details.add(execution["name"])
                 for email in detail.json()["emails"]:

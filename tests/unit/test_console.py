@@ -1,6 +1,7 @@
 """The local console's pure parts: the graph generated from any definition, the token redactor,
-the approval (summary and votes) read from the callbacks table without the token, timers told
-apart from errors, emails sorted by kind, and a refused start body explained field by field."""
+the approval (what is asked, summary and votes) read from the callbacks table without the token,
+timers told apart from errors, emails sorted by kind, a refused start body explained field by
+field, and parent and child executions linked both ways across the two state machines."""
 
 import json
 import re
@@ -14,8 +15,10 @@ from local.config import load_service
 from local.console.app import Console, start_problems
 from local.console.graph import flowchart
 from local.console.history import interpret
+from local.console.lineage import STARTED_BY, children_of, parent_of, reference
 from local.console.outbox import email_kind
 from local.console.votes import approval_of
+from local.console.reader import ConsoleReader, machine_key
 from local.console.redact import REDACTED, Redactor
 from tests.support import create_tables_from_serverless_yml
 
@@ -166,8 +169,10 @@ def test_the_approval_is_its_summary_and_one_row_per_approver_read_without_the_t
                                          "APPROVAL_TIMEOUT_SECONDS": "600", "REMINDER_INTERVAL_SECONDS": "60",
                                          "MAX_REMINDERS": "2", "ESCALATION_EMAIL": "lead@example.com",
                                          "ESCALATE_AFTER_SECONDS": "300"})
+    asked = {"subject": "Rotate the signing key", "details": [{"label": "key", "value": "k-2027"}, {"label": "n", "value": 2}],
+             "link": "https://ci.example.com/runs/9", "requestedBy": "dev@example.com"}
     _, ballots = store.create_approval(task_token="secret-1", execution="run-1", policy=policy,
-                                       context={"x": 1, "y": 2, "sum": 3, "doubled": 6}, started_at=1_800_000_000)
+                                       context=asked, started_at=1_800_000_000)
     vote(store, FakeStates(), ballots[0].id, decision="approved", comment="ok", audit=Audit(),
          execution_arn=str, now=1_800_000_010)
     recording = RecordingDynamoDB(client)
@@ -178,6 +183,7 @@ def test_the_approval_is_its_summary_and_one_row_per_approver_read_without_the_t
         {"approver": "bob@example.com", "status": "waiting", "decision": None, "comment": None, "decidedAt": None},
     ]
     summary = shown["approval"]
+    assert summary["request"] == asked  # what is asked: subject, details in order, link, who asks
     assert summary["description"] == "needs all 2 approvals; one rejection rejects"
     assert (summary["approvals"], summary["rejections"], summary["votesNeeded"], summary["rejectionsToReject"]) == (1, 0, 1, 1)
     assert (summary["startedAt"], summary["deadline"]) == ("2027-01-15T08:00:00.000+00:00", "2027-01-15T08:10:00.000+00:00")
@@ -314,3 +320,116 @@ def test_emails_are_sorted_by_the_kind_they_name_or_else_by_their_subject(header
 def test_a_refused_start_body_is_explained_field_by_field_in_plain_words(body, fields, whole):
     schema = next(route.schema for route in load_service(stage="local").routes if route.function is None)
     assert start_problems(schema, body.encode()) == {"fields": fields, "body": whole}
+
+
+# -- parent and child: the workflow's Approval state starts the approval machine (startExecution.sync:2)
+WORKFLOW = "arn:aws:states:us-east-1:123456789012:stateMachine:approval-workflow-local"
+APPROVAL = "arn:aws:states:us-east-1:123456789012:stateMachine:approval-workflow-local-approval"
+MACHINES = {"workflow": WORKFLOW, "approval": APPROVAL}
+
+
+def _execution_arn(machine_arn, name):
+    return f"{machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
+
+
+def _parent_history(child_arn):
+    """A parent's history as moto records a startExecution.sync:2 Task (ExecutionArn in TaskSubmitted's output)."""
+    at = datetime(2027, 1, 15, 8, 0, tzinfo=timezone.utc)
+    submitted = json.dumps({"ExecutionArn": child_arn, "StartDate": "2027-01-15T08:00:01+00:00"})
+    return [
+        {"id": 1, "type": "ExecutionStarted", "timestamp": at, "executionStartedEventDetails": {"input": "{}"}},
+        {"id": 2, "type": "TaskStateEntered", "timestamp": at, "stateEnteredEventDetails": {"name": "Calculate"}},
+        {"id": 3, "type": "TaskSubmitted", "timestamp": at, "taskSubmittedEventDetails": {
+            "resourceType": "lambda", "resource": "invoke.waitForTaskToken", "output": '{"StatusCode": 200}'}},
+        {"id": 4, "type": "TaskStateExited", "timestamp": at, "stateExitedEventDetails": {"name": "Calculate"}},
+        {"id": 5, "type": "TaskStateEntered", "timestamp": at, "stateEnteredEventDetails": {"name": "Approval"}},
+        {"id": 6, "type": "TaskScheduled", "timestamp": at, "taskScheduledEventDetails": {
+            "resourceType": "states", "resource": "startExecution.sync:2", "parameters": "{}"}},
+        {"id": 7, "type": "TaskSubmitted", "timestamp": at, "taskSubmittedEventDetails": {
+            "resourceType": "states", "resource": "startExecution.sync:2", "output": submitted}},
+        {"id": 8, "type": "TaskSucceeded", "timestamp": at, "taskSucceededEventDetails": {
+            "resourceType": "states", "resource": "startExecution.sync:2",
+            "output": json.dumps({"ExecutionArn": child_arn, "Status": "SUCCEEDED"})}},
+    ]
+
+
+def test_a_child_names_its_parent_in_its_input_and_a_parent_its_child_in_its_history():
+    parent = _execution_arn(WORKFLOW, "run-1")
+    child = _execution_arn(APPROVAL, "run-1")
+    assert parent_of(json.dumps({"subject": "s", STARTED_BY: parent})) == parent
+    for alone in ('{"subject": "s"}', "[1]", "not json", None, json.dumps({STARTED_BY: 7}), json.dumps({STARTED_BY: "x"})):
+        assert parent_of(alone) is None, alone
+    # Once, from the Task that started it (TaskSubmitted and TaskSucceeded both name it); a Lambda Task's output is no child.
+    assert children_of(_parent_history(child)) == [{"arn": child, "state": "Approval"}]
+    assert children_of(_parent_history(child)[:6]) == []  # scheduled, not started yet
+    assert reference(child, MACHINES) == {"machine": "approval", "stateMachine": "approval-workflow-local-approval",
+                                          "name": "run-1", "arn": child}
+    # A parent of a machine the console does not show (the README's, created through the AWS API): no key, still named.
+    elsewhere = "arn:aws:states:us-east-1:123456789012:execution:my-deploy:d-1"
+    assert reference(elsewhere, MACHINES) == {"machine": None, "stateMachine": "my-deploy", "name": "d-1", "arn": elsewhere}
+    assert [machine_key(machine.logical_id) for machine in load_service(stage="local").machines] == ["workflow", "approval"]
+
+
+class FakeStepFunctions:
+    """Step Functions' read API over a few executions: {arn: (startDate, status, input, events)}."""
+
+    class exceptions:
+        class ExecutionDoesNotExist(Exception):
+            pass
+
+    def __init__(self, executions):
+        self.executions = executions
+        self.definitions = {WORKFLOW: load_service(stage="local").machine("WorkflowStateMachine").definition,
+                            APPROVAL: load_service(stage="local").machine("ApprovalStateMachine").definition}
+
+    def list_executions(self, stateMachineArn, maxResults):
+        prefix = stateMachineArn.replace(":stateMachine:", ":execution:") + ":"
+        rows = [{"executionArn": arn, "name": arn.rsplit(":", 1)[1], "status": status, "startDate": started}
+                for arn, (started, status, _, _) in self.executions.items() if arn.startswith(prefix)]
+        return {"executions": sorted(rows, key=lambda row: row["startDate"], reverse=True)[:maxResults]}
+
+    def describe_execution(self, executionArn):
+        if executionArn not in self.executions:
+            raise self.exceptions.ExecutionDoesNotExist(executionArn)
+        started, status, given, _ = self.executions[executionArn]
+        return {"executionArn": executionArn, "status": status, "startDate": started, "input": given}
+
+    def get_execution_history(self, executionArn):
+        return {"events": self.executions[executionArn][3]}
+
+    def describe_state_machine(self, stateMachineArn):
+        return {"definition": json.dumps(self.definitions[stateMachineArn])}
+
+
+@mock_aws
+def test_the_reader_lists_both_machines_newest_first_and_links_parent_and_child_both_ways(tmp_path):
+    at = lambda second: datetime(2027, 1, 15, 8, 0, second, tzinfo=timezone.utc)  # noqa: E731
+    parent, child = _execution_arn(WORKFLOW, "run-1"), _execution_arn(APPROVAL, "run-1")
+    direct = _execution_arn(APPROVAL, "direct-approval")
+    states = FakeStepFunctions({
+        parent: (at(0), "RUNNING", '{"x": 3, "y": 4}', _parent_history(child)[:7]),
+        child: (at(1), "RUNNING", json.dumps({"subject": "3 + 4, doubled = 14", STARTED_BY: parent}), []),
+        direct: (at(2), "RUNNING", '{"subject": "Rotate the signing key"}', []),
+    })
+    reader = ConsoleReader(states=states, dynamodb=boto3.client("dynamodb"), table=create_tables_from_serverless_yml(),
+                           machines=MACHINES, outbox=tmp_path)
+    listed = reader.executions()
+    assert [(row["machine"], row["name"]) for row in listed["executions"]] == [
+        ("approval", "direct-approval"), ("approval", "run-1"), ("workflow", "run-1")]
+    assert listed["machines"] == {"workflow": "approval-workflow-local", "approval": "approval-workflow-local-approval"}
+    assert listed["stateMachine"] == "approval-workflow-local"
+
+    shown_parent = json.loads(reader.execution("workflow", "run-1"))
+    assert shown_parent["machine"] == "workflow" and shown_parent["startedBy"] is None
+    assert shown_parent["started"] == [{**reference(child, MACHINES), "state": "Approval"}]
+    shown_child = json.loads(reader.execution("approval", "run-1"))
+    assert shown_child["startedBy"] == reference(parent, MACHINES) and shown_child["started"] == []
+    # Each on its own machine's graph.
+    assert "CheckRequest" in shown_child["graph"]["nodes"] and "CheckRequest" not in shown_parent["graph"]["nodes"]
+    assert json.loads(reader.execution("approval", "direct-approval"))["startedBy"] is None
+
+    # A path without the machine: the workflow's execution of that name, else the first machine's that has one.
+    assert (reader.machine_of("run-1"), reader.machine_of("direct-approval"), reader.machine_of("none")) == (
+        "workflow", "approval", None)
+    assert reader.execution("workflow", "direct-approval") is None
+    assert reader.execution("elsewhere", "run-1") is None

@@ -18,7 +18,7 @@
   };
   // selected: {machine, name} (machine null until the server says, for a link without one);
   // listed: "machine/name" -> status, from the last list; asked: the approval the form started, until CheckRequest passed.
-  const view = { selected: null, shown: {}, graphSource: "", emails: new Set(), renderCount: 0, fit: null, stopping: null, allEvents: false, listed: new Map(), asked: null };
+  const view = { selected: null, detail: null, machines: {}, shown: {}, graphSource: "", emails: new Set(), renderCount: 0, fit: null, stopping: null, allEvents: false, listed: new Map(), asked: null };
   // Email groups, in the order of an approval's life; a kind the console does not know comes before "other".
   const KINDS = {
     request: "Approval requests",
@@ -117,6 +117,7 @@
   // -- the list -------------------------------------------------------------------------
   function renderList(data) {
     const machines = data.machines || { workflow: data.stateMachine };
+    view.machines = machines;
     $("machine").textContent = `state machines ${Object.values(machines).join(" · ")}`;
     if (machines.approval) $("approval-machine").textContent = machines.approval;
     view.listed = new Map(data.executions.map((execution) => [keyOf(execution.machine, execution.name), execution.status]));
@@ -150,6 +151,7 @@
 
   // -- one execution --------------------------------------------------------------------
   function renderExecution(detail) {
+    view.detail = detail;
     $("placeholder").hidden = true;
     $("execution").hidden = false;
     if (changed("title", [detail.machine, detail.name])) {
@@ -573,7 +575,10 @@
       if (response.ok && answer.executionArn) {
         message.hidden = true;
         message.replaceChildren();
-        location.hash = `#/executions/${encodeURIComponent(answer.executionArn.split(":").pop())}`;
+        // POST /start starts the first machine of the list (the workflow).
+        const [machine] = Object.keys(view.machines);
+        const name = answer.executionArn.split(":").pop();
+        location.hash = machine ? hashOf(machine, name) : `#/executions/${encodeURIComponent(name)}`;
         return;
       }
       // The API's answer names the rule, not the field: the console asks which fields break it.
@@ -608,22 +613,135 @@
     }
   }
 
+  // -- the approval form: a subject, detail rows (label and value), a link, who asks. The form
+  // checks only that there is a subject; the approval machine checks the rest (CheckRequest) and
+  // fails the execution with InvalidApprovalRequest, its cause starting with the field: the form
+  // then marks that field, in those words.
+  function addDetail(label = "", value = "") {
+    const list = $("approval-details");
+    const row = el(
+      "li",
+      { class: "detail-row" },
+      el("input", { class: "detail-label", type: "text", maxlength: "60", autocomplete: "off", placeholder: "label", value: label, "aria-describedby": "approval-message" }),
+      el("input", { class: "detail-value", type: "text", autocomplete: "off", placeholder: "value", value, "aria-describedby": "approval-message" }),
+      el("button", { type: "button", class: "quiet remove", text: "Remove" }),
+    );
+    row.querySelector(".remove").addEventListener("click", () => {
+      const next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      numberDetails();
+      (next ? next.querySelector(".detail-label") : $("add-detail")).focus();
+    });
+    list.append(row);
+    numberDetails();
+    return row;
+  }
+
+  function numberDetails() {
+    [...$("approval-details").children].forEach((row, index) => {
+      row.querySelector(".detail-label").setAttribute("aria-label", `Detail ${index + 1}: label`);
+      row.querySelector(".detail-value").setAttribute("aria-label", `Detail ${index + 1}: value`);
+      row.querySelector(".remove").setAttribute("aria-label", `Remove detail ${index + 1}`);
+    });
+  }
+
+  function approvalMessage(problem, note) {
+    const message = $("approval-message");
+    message.hidden = false;
+    message.className = "message error";
+    message.replaceChildren(el("strong", { class: "problems", text: problem }), ...(note ? [el("span", { class: "api-answer", text: note })] : []));
+  }
+
+  async function startApproval(event) {
+    event.preventDefault();
+    const form = event.target;
+    const button = form.querySelector("button[type=submit]");
+    const message = $("approval-message");
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    const subject = $("approval-subject");
+    if (!subject.value.trim()) {
+      subject.setAttribute("aria-invalid", "true");
+      approvalMessage("subject is required: what is asked, in one line.");
+      subject.focus();
+      return;
+    }
+    // Rows left empty are not sent; the others keep their order (the refusal names them by it).
+    const rows = [...$("approval-details").children].filter(
+      (row) => row.querySelector(".detail-label").value.trim() || row.querySelector(".detail-value").value.trim(),
+    );
+    const request = {
+      subject: subject.value.trim(),
+      details: rows.map((row) => ({ label: row.querySelector(".detail-label").value.trim(), value: row.querySelector(".detail-value").value.trim() })),
+    };
+    if ($("approval-link").value.trim()) request.link = $("approval-link").value.trim();
+    if ($("approval-requested-by").value.trim()) request.requestedBy = $("approval-requested-by").value.trim();
+    button.disabled = true;
+    try {
+      const response = await fetch(`${API}/approvals`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(request) });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok || !answer.name) {
+        approvalMessage(answer.message || `The console answered ${response.status}.`);
+        button.focus();
+        return;
+      }
+      message.hidden = true;
+      message.replaceChildren();
+      view.asked = { machine: answer.machine, name: answer.name, rows };
+      location.hash = hashOf(answer.machine, answer.name);
+    } catch (error) {
+      approvalMessage(`The local server does not answer: ${error}`);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // The approval the form started, until it is recorded or ends: a refusal goes back to the form.
+  function followAsked(detail) {
+    const asked = view.asked;
+    if (!asked || asked.machine !== detail.machine || asked.name !== detail.name) return;
+    if (detail.status === "RUNNING" && !detail.approval) return; // not yet checked (a checked request is recorded)
+    view.asked = null;
+    if (detail.status !== "FAILED" || detail.error !== "InvalidApprovalRequest") return;
+    const cause = pretty(detail.cause || "");
+    const field = refusedField(cause, asked.rows);
+    if (field) field.setAttribute("aria-invalid", "true");
+    approvalMessage(`${cause}`, `The approval machine refused the request: execution ${detail.name} failed with InvalidApprovalRequest.`);
+    (field || $("approval-subject")).focus();
+  }
+
+  // "details[1].value: must be a text or a number" -> the second sent row's value input.
+  function refusedField(cause, rows) {
+    const found = cause.match(/^([A-Za-z]+)(?:\[(\d+)\])?(?:\.([A-Za-z]+))?:/);
+    if (!found) return null;
+    const [, name, index, part] = found;
+    const inputs = { subject: "approval-subject", link: "approval-link", requestedBy: "approval-requested-by" };
+    if (inputs[name]) return $(inputs[name]);
+    if (name !== "details") return null;
+    const row = index !== undefined ? rows[Number(index)] : rows[0];
+    if (!row || !row.isConnected) return $("add-detail");
+    return row.querySelector(part === "value" ? ".detail-value" : ".detail-label");
+  }
+
   // Stop asks first, naming the execution, as the AWS console does.
   function askToStop() {
-    if (!view.selected) return;
-    view.stopping = view.selected;
+    if (!view.selected || !view.selected.machine) return;
+    view.stopping = { ...view.selected };
     const dialog = $("stop-dialog");
-    $("stop-name").textContent = view.stopping;
+    $("stop-name").textContent = view.stopping.name;
+    $("stop-machine").textContent = view.stopping.machine.charAt(0).toUpperCase() + view.stopping.machine.slice(1);
+    // Stopping a workflow stops the approval it started (as on AWS: .sync Tasks stop their child).
+    const started = (view.detail && view.detail.started) || [];
+    $("stop-child").hidden = !started.some((child) => view.listed.get(keyOf(child.machine, child.name)) === "RUNNING");
     dialog.returnValue = "";
     dialog.showModal();
   }
 
   async function stop() {
-    const name = view.stopping;
+    const stopping = view.stopping;
     view.stopping = null;
-    if ($("stop-dialog").returnValue !== "stop" || !name) return;
+    if ($("stop-dialog").returnValue !== "stop" || !stopping) return;
     const message = $("stop-message");
-    const response = await fetch(`${API}/executions/${encodeURIComponent(name)}/stop`, {
+    const response = await fetch(`${API}/executions/${encodeURIComponent(stopping.machine)}/${encodeURIComponent(stopping.name)}/stop`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: "{}",
@@ -650,10 +768,13 @@
           lineColor: "#64748b",
           edgeLabelBackground: "#ffffff",
         },
-        flowchart: { htmlLabels: true, curve: "basis", useMaxWidth: false, nodeSpacing: 36, rankSpacing: 44, padding: 10 },
+        flowchart: { htmlLabels: true, curve: "basis", useMaxWidth: false, nodeSpacing: 36, rankSpacing: 60, padding: 10 },
       });
     }
     $("start").addEventListener("submit", start);
+    $("start-approval").addEventListener("submit", startApproval);
+    $("add-detail").addEventListener("click", () => addDetail().querySelector(".detail-label").focus());
+    addDetail();
     $("stop").addEventListener("click", askToStop);
     $("stop-dialog").addEventListener("close", stop);
     $("fit").addEventListener("click", toggleFit);
