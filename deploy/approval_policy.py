@@ -31,7 +31,6 @@ def plan(stage: Mapping[str, Any]) -> dict[str, Any]:
     check_address("RECIPIENT_EMAIL", recipient)
     return {
         **{_camel(key): value for key, value in policy.environment().items()},
-        "firstWaitSeconds": policy.first_wait_seconds,
         # The one address the functions may send as (the ses:FromAddress condition of their roles).
         "senderEmail": sender,
     }

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from functions.common.approval_policy import POLICY_KEYS, ApprovalPolicy
+from functions.common.approval_policy import POLICY_KEYS
 
 DEFAULT_CALCULATION_TIMEOUT_SECONDS = 60
 DEFAULT_HTTP_TIMEOUT_SECONDS = 5  # one HTTP request to the partner or to a callback URL
@@ -43,11 +42,6 @@ class Settings:
             http_timeout_seconds=_positive_int(env, "HTTP_TIMEOUT_SECONDS", DEFAULT_HTTP_TIMEOUT_SECONDS),
             policy_environment={key: env[key] for key in POLICY_KEYS if key in env},
         )
-
-    @functools.cached_property
-    def approval_policy(self) -> ApprovalPolicy:
-        """Read only by the function that opens approval requests; each request keeps its own copy."""
-        return ApprovalPolicy.from_config(self.policy_environment)
 
     @property
     def callbacks_url(self) -> str:

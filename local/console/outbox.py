@@ -12,6 +12,7 @@ from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from functions.common.email import EXECUTION_HEADER, KIND_HEADER
 from local.console.history import iso
@@ -21,6 +22,7 @@ EMAIL_NAME = re.compile(r"[A-Za-z0-9._@+-]{1,200}")
 # Defects of a multipart email cut short: the engine is still writing it.
 _UNFINISHED = (errors.CloseBoundaryNotFoundDefect, errors.StartBoundaryNotFoundDefect)
 _LINK = re.compile(r"https?://[^\s<>\"']+")
+_LOCAL_HOSTS = ("127.0.0.1", "localhost")  # where `make local` serves the API
 
 
 class Outbox:
@@ -93,7 +95,7 @@ def _read_email(path: Path) -> dict[str, Any] | None:
         "to": str(message["To"] or ""),
         "from": str(message["From"] or ""),
         "date": sent,
-        "links": [{"url": link, "label": _link_label(link)} for link in links],
+        "links": [{"url": link, "label": link_label(link)} for link in links],
         "text": text,
     }
 
@@ -117,7 +119,15 @@ def email_kind(header: str, subject: str) -> str:
     return next((kind for kind, pattern in _KINDS_BY_SUBJECT if pattern.search(subject)), "other")
 
 
-def _link_label(url: str) -> str:
+def link_label(url: str) -> str:
+    """This service's links by what they do (approve, reject: their last path segment); a link
+    elsewhere (the request's own, from its caller) as the email words it: open."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:  # not a URL after all ("http://[x")
+        host = None
+    if host not in _LOCAL_HOSTS:
+        return "open"
     path = url.split("?", 1)[0].rstrip("/")
     return path.rsplit("/", 1)[-1] or url
 

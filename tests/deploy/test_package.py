@@ -257,8 +257,8 @@ def test_package_refuses_a_policy_that_cannot_work_naming_the_key():
     assert refused.returncode == 3
     assert refused.stderr.strip() == (
         'env.json, stage "qa": APPROVAL_POLICY: asks for 3 approvals but there are 2 approvers (APPROVERS)')
-    accepted = plugin_resolves({**stage, "APPROVAL_POLICY": 2, "REMINDER_INTERVAL_SECONDS": 120}, "firstWaitSeconds")
-    assert accepted.returncode == 0 and json.loads(accepted.stdout) == 120
+    accepted = plugin_resolves({**stage, "APPROVAL_POLICY": 2, "REMINDER_INTERVAL_SECONDS": 120}, "reminderIntervalSeconds")
+    assert accepted.returncode == 0 and json.loads(accepted.stdout) == "120"
     notices = plugin_resolves({**stage, "APPROVAL_POLICY": 2, "OUTCOME_NOTICES": "maybe"}, "outcomeNotices")
     assert notices.returncode == 3 and "OUTCOME_NOTICES: must be true or false, got 'maybe'" in notices.stderr
     off = plugin_resolves({**stage, "APPROVAL_POLICY": 2, "OUTCOME_NOTICES": False}, "outcomeNotices")

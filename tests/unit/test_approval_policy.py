@@ -122,7 +122,7 @@ def test_plan_checks_the_addresses_and_names_the_one_address_email_is_sent_as():
     stage = {"SENDER_EMAIL": "flow@corp.example.org", "RECIPIENT_EMAIL": "ops@example.org", "APPROVERS": THREE}
     planned = plan(stage)
     assert planned["approvers"] == THREE and planned["approvalPolicy"] == "any"
-    assert planned["firstWaitSeconds"] == 600
+    assert planned["approvalTimeoutSeconds"] == "600"
     assert planned["senderEmail"] == "flow@corp.example.org"
     with pytest.raises(PolicyError, match="^SENDER_EMAIL: "):
         plan({**stage, "SENDER_EMAIL": "nobody"})

@@ -16,7 +16,7 @@ from local.console.app import Console, start_problems
 from local.console.graph import flowchart
 from local.console.history import interpret
 from local.console.lineage import STARTED_BY, children_of, parent_of, reference
-from local.console.outbox import email_kind
+from local.console.outbox import email_kind, link_label
 from local.console.votes import approval_of
 from local.console.reader import ConsoleReader, machine_key
 from local.console.redact import REDACTED, Redactor
@@ -301,6 +301,13 @@ def test_emails_are_sorted_by_the_kind_they_name_or_else_by_their_subject(header
     assert email_kind(header, subject) == kind
 
 
+def test_an_emails_links_are_labelled_by_what_they_do_and_a_requests_own_link_as_open():
+    assert link_label("http://127.0.0.1:3000/approve?id=abc") == "approve"
+    assert link_label("http://localhost:3000/reject?id=abc") == "reject"
+    assert link_label("https://ci.example.com/runs/42") == "open"
+    assert link_label("http://[broken/x") == "open"
+
+
 @pytest.mark.parametrize(
     "body, fields, whole",
     [
@@ -362,6 +369,11 @@ def test_a_child_names_its_parent_in_its_input_and_a_parent_its_child_in_its_his
     # Once, from the Task that started it (TaskSubmitted and TaskSucceeded both name it); a Lambda Task's output is no child.
     assert children_of(_parent_history(child)) == [{"arn": child, "state": "Approval"}]
     assert children_of(_parent_history(child)[:6]) == []  # scheduled, not started yet
+    # Meanwhile the parent waits in its Approval Task, for a person: "waiting", as a callback's wait.
+    progress = _progress(_parent_history(child)[:7], "RUNNING")
+    assert progress["marks"]["Approval"] == ("waiting", "")
+    assert "Task · starts an execution, waits for its end" in flowchart(
+        load_service(stage="local").state_machine_definition, progress["marks"])["source"]
     assert reference(child, MACHINES) == {"machine": "approval", "stateMachine": "approval-workflow-local-approval",
                                           "name": "run-1", "arn": child}
     # A parent of a machine the console does not show (the README's, created through the AWS API): no key, still named.

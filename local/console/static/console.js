@@ -624,7 +624,7 @@
       { class: "detail-row" },
       el("input", { class: "detail-label", type: "text", maxlength: "60", autocomplete: "off", placeholder: "label", value: label, "aria-describedby": "approval-message" }),
       el("input", { class: "detail-value", type: "text", autocomplete: "off", placeholder: "value", value, "aria-describedby": "approval-message" }),
-      el("button", { type: "button", class: "quiet remove", text: "Remove" }),
+      el("button", { type: "button", class: "quiet remove", text: "✕" }),
     );
     row.querySelector(".remove").addEventListener("click", () => {
       const next = row.nextElementSibling || row.previousElementSibling;
@@ -642,6 +642,7 @@
       row.querySelector(".detail-label").setAttribute("aria-label", `Detail ${index + 1}: label`);
       row.querySelector(".detail-value").setAttribute("aria-label", `Detail ${index + 1}: value`);
       row.querySelector(".remove").setAttribute("aria-label", `Remove detail ${index + 1}`);
+      row.querySelector(".remove").title = `Remove detail ${index + 1}`;
     });
   }
 
