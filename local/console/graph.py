@@ -132,6 +132,15 @@ def _states(graph: Graph, machine: dict[str, Any], marks: dict[str, tuple[str, s
     return graph.node_id(machine["StartAt"])
 
 
+def resource_of(state: dict[str, Any]) -> str:
+    """A Task's Resource: the ARN, or the template of an unresolved Fn::Sub (serverless.yml's)."""
+    resource = state.get("Resource", "")
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        resource = resource["Fn::Sub"]
+        resource = resource[0] if isinstance(resource, list) and resource else resource
+    return resource if isinstance(resource, str) else json.dumps(resource)
+
+
 def starts_and_waits(resource: str) -> bool:
     """states:startExecution.sync (or .sync:2): the Task waits for the execution it starts (a child)."""
     return re.search(r":startExecution\.sync(:\d+)?$", resource) is not None
@@ -176,7 +185,7 @@ def _shape(kind: str, label: str) -> str:
 
 def _label(name: str, state: dict[str, Any], mark: tuple[str, str] | None) -> str:
     kind = state.get("Type", "")
-    resource = json.dumps(state.get("Resource", "")).strip("\"}")  # a string, or an unresolved Fn::Sub
+    resource = resource_of(state)
     subtitle = kind
     if kind == "Task" and resource.endswith(".waitForTaskToken"):
         subtitle = "Task · waits for a callback"

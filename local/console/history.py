@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from local.console.graph import TIMEOUT, is_timer, starts_and_waits
+from local.console.graph import TIMEOUT, is_timer, resource_of, starts_and_waits
 from local.console.redact import Redactor
 
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -107,7 +107,7 @@ def _timer_fired(definition: dict[str, Any], name: str, error: Any) -> bool:
 
 def _waiting_or_running(definition: dict[str, Any], name: str) -> str:
     state = _find_state(definition, name) or {}
-    resource = str(state.get("Resource", ""))
+    resource = resource_of(state)
     # A wait for a callback, or for the execution the Task started (the workflow's Approval: a person decides there).
     if state.get("Type") == "Wait" or resource.endswith(".waitForTaskToken") or starts_and_waits(resource):
         return "waiting"

@@ -228,9 +228,9 @@ def test_every_handler_imports_from_its_own_zip_alone_and_its_bytecode(packaged,
         assert sorted(root.rglob("*")) == files, f"{name}: files written into the function's directory"
 
 
-def test_the_approval_policy_reaches_the_functions_checked(packaged):
+def test_the_approval_policy_reaches_the_function_that_checks_requests(packaged):
     functions = resources(packaged, "AWS::Lambda::Function")
-    environment = functions["RequestApprovalLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    environment = functions["CheckRequestLambdaFunction"]["Properties"]["Environment"]["Variables"]
     dev = json.loads((ROOT / "env.json").read_text())["dev"]
     assert environment["APPROVERS"] == dev["RECIPIENT_EMAIL"] and environment["APPROVAL_POLICY"] == "any"
     assert all(isinstance(value, (str, dict)) for value in environment.values())  # Lambda takes strings
