@@ -6,7 +6,6 @@ then the CLI reads the approved outcome: the endpoint shares the engine's moto, 
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -57,22 +56,6 @@ def test_the_aws_cli_starts_an_execution_that_a_person_approves(local_service_fa
     output = json.loads(described["output"])
     assert (output["decision"], output["comment"]) == ("approved", "fine by me")
     assert service.stop() == 0
-
-
-def test_a_busy_aws_endpoint_port_gives_a_clear_message_and_exit_code(tmp_path):
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
-        run = subprocess.run(
-            [sys.executable, "-m", "local"], cwd=ROOT, capture_output=True, text=True, timeout=60,
-            env={**os.environ, "PORT": str(free_port()), "AWS_ENDPOINT_PORT": str(port), "OUTBOX": str(tmp_path)},
-        )
-    assert run.returncode == 2
-    assert run.stdout == (
-        f"Port {port} is already in use. Stop what uses it, or run: AWS_ENDPOINT_PORT={port + 1} make local\n"
-    )
-    assert run.stderr == ""
 
 
 def test_an_aws_endpoint_port_that_is_not_a_number_is_answered_in_one_line(tmp_path):

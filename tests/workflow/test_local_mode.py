@@ -3,21 +3,25 @@ import socket
 import subprocess
 import sys
 
-from local.service import ROOT, LocalService, decide
+import pytest
+
+from local.service import ROOT, LocalService, decide, free_port
 
 
-def test_a_busy_port_gives_a_clear_message_and_exit_code(tmp_path):
+@pytest.mark.parametrize("variable", ["PORT", "AWS_ENDPOINT_PORT"])
+def test_a_busy_port_gives_a_clear_message_and_exit_code(tmp_path, variable):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
+        ports = {"PORT": str(free_port()), "AWS_ENDPOINT_PORT": str(free_port()), variable: str(port)}
         run = subprocess.run(
             [sys.executable, "-m", "local"], cwd=ROOT, capture_output=True, text=True, timeout=60,
-            env={**os.environ, "PORT": str(port), "OUTBOX": str(tmp_path)},
+            env={**os.environ, **ports, "OUTBOX": str(tmp_path)},
         )
     assert run.returncode == 2
-    assert f"Port {port} is already in use" in run.stdout
-    assert "Traceback" not in run.stdout + run.stderr
+    assert run.stdout == f"Port {port} is already in use. Stop what uses it, or run: {variable}={port + 1} make local\n"
+    assert run.stderr == ""
 
 
 def test_ctrl_c_stops_cleanly(local_service_factory):
