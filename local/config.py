@@ -27,6 +27,7 @@ STAGE_KEYS = (
     "DOUBLING_API_URL",
     "CALCULATION_TIMEOUT_SECONDS",
     "RETRY_INTERVAL_SECONDS",
+    "APPROVER_DOMAINS",
 )
 
 _VARIABLE = re.compile(r"\$\{([^${}]+)\}")

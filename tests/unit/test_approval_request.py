@@ -106,3 +106,11 @@ def test_the_requester_may_not_decide_their_own_request():
     refusal = ballot_refusal(request, Ballot("b" * 32, request.id, "dev@example.com", "approver"), time.time())
     assert isinstance(refusal, Forbidden) and refusal.status_code == 403
     assert ballot_refusal(request, Ballot("a" * 32, request.id, "ann@example.com", "approver"), time.time()) is None
+
+
+def test_approver_domains_come_from_env_json_or_in_local_mode_the_environment():
+    from local.config import load_service
+
+    assert load_service(stage="local", environ={}).functions["checkRequest"].environment["APPROVER_DOMAINS"] == ""
+    overridden = load_service(stage="local", environ={"APPROVER_DOMAINS": "ops.example"})
+    assert overridden.functions["checkRequest"].environment["APPROVER_DOMAINS"] == "ops.example"
