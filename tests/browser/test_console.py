@@ -59,6 +59,28 @@ class Watch:
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         return page
 
+    def check(self, expected_error: str | None = None) -> None:
+        """Once the context is closed: only 127.0.0.1 asked, no error on the page (but the expected
+        one), no task token in any console answer."""
+        hosts = {urlsplit(url).hostname for url in self.urls if not url.startswith(("data:", "about:"))}
+        assert hosts == {"127.0.0.1"}, f"the browser asked other hosts: {hosts}"
+        assert [error for error in self.errors if not expected_error or expected_error not in error] == [], self.errors
+        assert len(self.console_bodies) > 10
+        for body in self.console_bodies:
+            for value in _TOKEN_VALUE.findall(body):
+                assert value == REDACTED, "a console response carries a task token"
+
+
+def open_console(browser, service):
+    """The console's page at a desktop's size, live, marked to tell a reload: (context, watch, page)."""
+    context = browser.new_context(viewport=DESKTOP)
+    watch = Watch(context, service)
+    page = watch.page(context)
+    page.goto(f"{service.url}/")
+    page.wait_for_selector("#live.up")
+    page.evaluate("window.notReloaded = true")
+    return context, watch, page
+
 
 def shoot(page, name: str, viewport: dict) -> None:
     """A screenshot of the whole page. The viewport is stretched to the page's height rather than
@@ -114,12 +136,7 @@ def decide_through_console(context, page, action: str, comment: str) -> None:
 
 
 def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(service, browser):
-    context = browser.new_context(viewport=DESKTOP)
-    watch = Watch(context, service)
-    page = watch.page(context)
-    page.goto(f"{service.url}/")
-    page.wait_for_selector("#live.up")
-    page.evaluate("window.notReloaded = true")
+    context, watch, page = open_console(browser, service)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip", "the skip link comes first"
 
@@ -252,14 +269,7 @@ def test_the_console_follows_workflows_live_from_its_form_to_their_outcome(servi
     until(page, "document.activeElement && document.activeElement.id === 'execution-title'")
 
     context.close()
-    hosts = {urlsplit(url).hostname for url in watch.urls if not url.startswith(("data:", "about:"))}
-    assert hosts == {"127.0.0.1"}, f"the browser asked other hosts: {hosts}"
-    expected = "the server responded with a status of 400"  # the refused start, on purpose
-    assert [error for error in watch.errors if expected not in error] == [], watch.errors
-    assert len(watch.console_bodies) > 10
-    for body in watch.console_bodies:
-        for value in _TOKEN_VALUE.findall(body):
-            assert value == REDACTED, "a console response carries a task token"
+    watch.check(expected_error="the server responded with a status of 400")  # the refused start, on purpose
 
 
 def detail_row(page, number: int, part: str):
@@ -268,12 +278,7 @@ def detail_row(page, number: int, part: str):
 
 
 def test_an_approval_started_from_the_console_is_approved_from_its_email_and_shows_what_was_asked(service, browser):
-    context = browser.new_context(viewport=DESKTOP)
-    watch = Watch(context, service)
-    page = watch.page(context)
-    page.goto(f"{service.url}/")
-    page.wait_for_selector("#live.up")
-    page.evaluate("window.notReloaded = true")
+    context, watch, page = open_console(browser, service)
     submit = page.locator("#start-approval button[type=submit]")
     message = page.locator("#approval-message")
     assert page.inner_text("#approval-machine") == "approval-workflow-local-approval"
@@ -300,6 +305,7 @@ def test_an_approval_started_from_the_console_is_approved_from_its_email_and_sho
     assert page.inner_text("#failure-error") == "InvalidApprovalRequest"
     assert page.locator("#votes", has_text="No approval was requested.").count() == 1
     assert not [m for m in service.emails_for(refused) if m["Subject"].startswith("Approval needed")]
+    shoot(page, "console-direct-approval-refused", DESKTOP)
 
     # Two detail rows (a third added, then removed), an https link, who asks.
     detail_row(page, 1, "label").fill("commit")
@@ -365,12 +371,7 @@ def test_an_approval_started_from_the_console_is_approved_from_its_email_and_sho
     shoot(page, "console-direct-approval-approved", PHONE)
 
     context.close()
-    hosts = {urlsplit(url).hostname for url in watch.urls if not url.startswith(("data:", "about:"))}
-    assert hosts == {"127.0.0.1"}, f"the browser asked other hosts: {hosts}"
-    assert watch.errors == [], watch.errors
-    for body in watch.console_bodies:
-        for value in _TOKEN_VALUE.findall(body):
-            assert value == REDACTED, "a console response carries a task token"
+    watch.check()
 
 
 @pytest.fixture(scope="module")

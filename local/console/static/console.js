@@ -646,8 +646,11 @@
     });
   }
 
-  function approvalMessage(problem, note) {
+  // The problem in words, next to the field it is about (else at the form's end).
+  function approvalMessage(problem, note, field) {
     const message = $("approval-message");
+    const anchor = field ? field.closest("label") || field.closest("fieldset") : null;
+    (anchor || $("approval-hint")).after(message);
     message.hidden = false;
     message.className = "message error";
     message.replaceChildren(el("strong", { class: "problems", text: problem }), ...(note ? [el("span", { class: "api-answer", text: note })] : []));
@@ -662,7 +665,7 @@
     const subject = $("approval-subject");
     if (!subject.value.trim()) {
       subject.setAttribute("aria-invalid", "true");
-      approvalMessage("subject is required: what is asked, in one line.");
+      approvalMessage("subject is required: what is asked, in one line.", null, subject);
       subject.focus();
       return;
     }
@@ -706,7 +709,7 @@
     const cause = pretty(detail.cause || "");
     const field = refusedField(cause, asked.rows);
     if (field) field.setAttribute("aria-invalid", "true");
-    approvalMessage(`${cause}`, `The approval machine refused the request: execution ${detail.name} failed with InvalidApprovalRequest.`);
+    approvalMessage(cause, `The approval machine refused the request: execution ${detail.name} failed with InvalidApprovalRequest.`, field);
     (field || $("approval-subject")).focus();
   }
 
