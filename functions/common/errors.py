@@ -37,6 +37,10 @@ class ApprovalTimedOut(WorkflowError):
     """Nobody decided before the deadline."""
 
 
+class ApprovalStopped(WorkflowError):
+    """The approval machine's execution was stopped on its own, before a decision."""
+
+
 class InvalidApprovalRequest(WorkflowError):
     """An approval machine's input breaks a rule; the message names the field and the rule."""
 

@@ -13,6 +13,7 @@ from functions.common.display import Message, deadline_text, relative_text
 from functions.common.email import Email, Mailer
 from functions.common.errors import (
     ApprovalRejected,
+    ApprovalStopped,
     ApprovalTimedOut,
     CalculationFailed,
     InvalidInput,
@@ -67,6 +68,11 @@ OUTCOMES: dict[str, Outcome] = {
         explanation="Nobody decided before the deadline.",
         next_step="Start the workflow again when the approvers can answer.",
     ),
+    ApprovalStopped.__name__: Outcome(
+        heading="its approval was stopped",
+        explanation="Its approval (the approval machine's execution) was stopped before anyone decided.",
+        next_step="If that was not meant, start the workflow again.",
+    ),
 }
 
 
@@ -90,6 +96,8 @@ def failure_of(state: dict[str, Any]) -> dict[str, Any]:
             return failure
         if isinstance(execution, dict) and (execution.get("Error") or execution.get("error")):
             return {"Error": execution.get("Error") or execution.get("error"), "Cause": execution.get("Cause") or execution.get("cause") or ""}
+        if isinstance(execution, dict) and execution.get("Status") == "ABORTED":
+            return {"Error": ApprovalStopped.__name__, "Cause": OUTCOMES[ApprovalStopped.__name__].explanation}
     return failure
 
 
@@ -106,6 +114,8 @@ def classify(state: dict[str, Any]) -> str:
             return ApprovalRejected.__name__
         if error in _TIMEOUTS or error == ApprovalTimedOut.__name__:
             return ApprovalTimedOut.__name__
+        if error == ApprovalStopped.__name__:
+            return ApprovalStopped.__name__
     # The approval email or the final report could not be produced.
     return NotificationFailed.__name__
 

@@ -9,6 +9,14 @@ INPUT = {"x": 1, "y": 2}
 CALC = {"x": 1, "y": 2, "sum": 3, "doubled": 6}
 
 
+def CHILD(status, error):  # noqa: N802 - reads as the cause it builds
+    """The cause Step Functions gives a startExecution.sync:2 Task: the child, as DescribeExecution tells it."""
+    import json
+
+    return json.dumps({"ExecutionArn": "arn:aws:states:r:1:execution:m:n", "Status": status,
+                       **({"Error": error, "Cause": "why"} if error else {})})
+
+
 @pytest.mark.parametrize(
     "state, outcome",
     [
@@ -23,6 +31,15 @@ CALC = {"x": 1, "y": 2, "sum": 3, "doubled": 6}
         ({"input": INPUT, "calculation": CALC, "failure": {"Error": "NotificationFailed"}}, "NotificationFailed"),
         ({"input": INPUT, "calculation": CALC, "approval": {}, "failure": {"Error": "States.TaskFailed"}},
          "NotificationFailed"),
+        # The approval machine's own failure, in the cause of startExecution.sync:2's States.TaskFailed.
+        ({"input": INPUT, "calculation": CALC, "failure": {"Error": "States.TaskFailed", "Cause": CHILD("FAILED", "ApprovalRejected")}},
+         "ApprovalRejected"),
+        ({"input": INPUT, "calculation": CALC, "failure": {"Error": "States.TaskFailed", "Cause": CHILD("FAILED", "ApprovalTimedOut")}},
+         "ApprovalTimedOut"),
+        ({"input": INPUT, "calculation": CALC, "failure": {"Error": "States.TaskFailed", "Cause": CHILD("FAILED", "NotificationFailed")}},
+         "NotificationFailed"),
+        ({"input": INPUT, "calculation": CALC, "failure": {"Error": "States.TaskFailed", "Cause": CHILD("ABORTED", None)}},
+         "ApprovalStopped"),
     ],
 )
 def test_each_failure_is_named_by_the_step_that_failed(state, outcome):

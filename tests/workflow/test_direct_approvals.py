@@ -106,3 +106,15 @@ def test_an_invalid_request_fails_at_once_naming_the_field_and_nobody_is_emailed
     assert (described["status"], described["error"]) == ("FAILED", "InvalidApprovalRequest"), described
     assert described["cause"].startswith(refusal), described["cause"]
     holds(lambda: not service.emails_for(arn.rsplit(":", 1)[1]), 0.5, "an email for an invalid request")
+
+
+def test_a_workflows_approval_stopped_on_its_own_fails_the_workflow_as_approval_stopped(service):
+    name = service.start(2, 3)
+    service.ballot_links(name, 1)
+    child = MACHINE.replace(":stateMachine:", ":execution:") + f":{name}"
+    states(service).stop_execution(executionArn=child, cause="withdrawn")
+    assert ended(service, child)["status"] == "ABORTED"
+    done = service.wait_until_done(name)
+    assert (done["status"], done["error"]) == ("FAILED", "ApprovalStopped"), done
+    failure = service.wait_for_email(name, "Workflow failed: ApprovalStopped")
+    assert "was stopped before anyone decided" in text_of(failure)
