@@ -107,7 +107,7 @@ def test_votes_racing_a_stop_are_counted_before_it_or_refused_after_it(two_of_th
         if done["status"] == "FAILED":
             assert done["error"] == "ApprovalRejected"
             endings = ("Rejected:",)
-        told = eventually(lambda: (found := notices(service, name)) and len(found) >= 3 and found, 30,
+        told = eventually(lambda: (found if len(found := notices(service, name)) >= 3 else None), 30,
                           f"fewer than 3 notices for {name}")
         assert len(told) == 3 and told[0]["Subject"].startswith(endings), (done["status"], told[0]["Subject"])
         assert len({message["Subject"] for message in told}) == 1
