@@ -40,7 +40,8 @@ the canary test, the concurrent workflow tests run them under load):
   one parsed program per definition. Its components are read-only during evaluation, except
   EvalComponent.heap_key (a lazily drawn id naming each Retry's counters in the execution's own
   heap): drawn for every component before the program is shared.
-- lambda_eval_utils.boto_client_for builds a boto3 client per Lambda task: one per region.
+- lambda_eval_utils.boto_client_for (and state_task_service_sfn's) builds a boto3 client per
+  Task: one per region and state machine role, each checked as that role (local/iam.py).
 - json_path.parse / result_path.parse (jsonpath_ng) build a PLY parser per call: one parsed
   expression per path.
 - BaseResponse.call_action lists its class's methods (inspect.getmembers) at every AWS call the
@@ -105,6 +106,10 @@ def install(engine: Any) -> None:
     from moto.stepfunctions.parser.asl.utils import json_path
 
     _replace(lambda_eval_utils, "boto_client_for", _one_client_per_region(lambda_eval_utils.boto_client_for))
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn
+
+    # The startExecution integrations' client too: the workflow's calls are checked as its role.
+    _replace(state_task_service_sfn, "boto_client_for", _one_client_per_region(state_task_service_sfn.boto_client_for))
     for module in (json_path, result_path):
         _replace(module, "parse", functools.lru_cache(maxsize=1024)(module.parse))
     from moto.core import responses

@@ -82,6 +82,7 @@ def test_hooked_moto_internals_have_the_expected_signatures():
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (
         StateTaskServiceLambda,
     )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
         StateTaskServiceSfn,
     )
@@ -92,6 +93,8 @@ def test_hooked_moto_internals_have_the_expected_signatures():
             ExecutionWorker, "_get_evaluation_entrypoint", ["self"]),
         "moto...state_task.lambda_eval_utils.boto_client_for": (
             lambda_eval_utils, "boto_client_for", ["region", "service", "state_credentials"]),
+        "moto...state_task_service_sfn.boto_client_for": (
+            state_task_service_sfn, "boto_client_for", ["region", "service", "state_credentials"]),
         "moto.stepfunctions.parser.asl.utils.json_path.parse": (json_path, "parse", ["path"]),
         "moto.stepfunctions.parser.asl.component.common.path.result_path.parse": (result_path, "parse", ["string"]),
         "moto.core.responses.method_names_from_class": (responses, "method_names_from_class", ["clazz"]),

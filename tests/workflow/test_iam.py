@@ -85,3 +85,19 @@ def test_without_the_partners_callback_permission_the_calculation_fails(local_se
     status = service.wait_until_done(name, timeout=60)
     assert (status["status"], status["error"]) == ("FAILED", "CalculationFailed")
     assert "may not states:SendTaskSuccess on *" in service.log.read_text()
+
+
+def test_without_starting_the_approval_machine_the_workflow_fails_at_approval_and_nobody_is_asked(
+    local_service_factory, tmp_path
+):
+    service = local_service_factory(
+        LOCAL_TEMPLATE=template_without(tmp_path, "WorkflowStateMachineRole", action="states:StartExecution"))
+    name = service.start(3, 4)
+    status = service.wait_until_done(name)
+    assert status["status"] == "FAILED"
+    history = requests.get(f"{service.url}/_console/api/executions/{name}", timeout=10).text
+    assert "is not authorized to perform: states:StartExecution on resource: " in history
+    assert "approval-workflow-local-approval" in history
+    assert not [m for m in service.emails_for(name) if m["Subject"].startswith("Approval needed")]
+    denied = [line for line in service.log.read_text().splitlines() if "IAM denied" in line]
+    assert denied and "WorkflowStateMachineRole" in denied[0] and "states:StartExecution" in denied[0]
