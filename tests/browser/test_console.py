@@ -301,7 +301,7 @@ def test_an_approval_started_from_the_console_is_approved_from_its_email_and_sho
     assert page.evaluate("location.hash").startswith("#/executions/approval/")
     assert page.get_attribute("#approval-link", "aria-invalid") == "true"
     assert page.get_attribute("#approval-subject", "aria-invalid") is None
-    assert page.evaluate("document.activeElement.id") == "approval-link"
+    until(page, "document.activeElement && document.activeElement.id === 'approval-link'")
     assert page.inner_text("#failure-error") == "InvalidApprovalRequest"
     assert page.locator("#votes", has_text="No approval was requested.").count() == 1
     assert not [m for m in service.emails_for(refused) if m["Subject"].startswith("Approval needed")]

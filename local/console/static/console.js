@@ -538,7 +538,9 @@
       if (!name) showPlaceholder();
     }
     refresh().then(() => {
-      if (fromNavigation && name && !$("execution").hidden) $("execution-title").focus();
+      // A refused approval request has just put the focus on the field it names: leave it there.
+      const refused = document.activeElement && document.activeElement.getAttribute("aria-invalid") === "true";
+      if (fromNavigation && name && !$("execution").hidden && !refused) $("execution-title").focus();
     });
   }
 
