@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
 import requests
 
 from local.template import compiled_template
@@ -35,20 +36,27 @@ def template_without(tmp_path, role: str, *, action: str | None = None, resource
     return str(path)
 
 
-def test_without_the_state_machines_invoke_of_a_function_the_task_fails_as_on_aws(local_service_factory, tmp_path):
-    service = local_service_factory(LOCAL_TEMPLATE=template_without(
-        tmp_path, "ApprovalStateMachineRole", resource="RequestApprovalLambdaFunction"))
+@pytest.mark.parametrize("role, taken, action, target, error", [
+    # The approval machine may not invoke RequestApproval: its Task fails as Step Functions fails it.
+    ("ApprovalStateMachineRole", {"resource": "RequestApprovalLambdaFunction"}, "lambda:InvokeFunction",
+     "approval-workflow-local-requestApproval", "Lambda.AWSLambdaException"),
+    # The workflow may not start the approval machine (startExecution.sync:2).
+    ("WorkflowStateMachineRole", {"action": "states:StartExecution"}, "states:StartExecution",
+     "approval-workflow-local-approval", None),
+], ids=["approval machine invokes a function", "workflow starts the approval machine"])
+def test_without_a_state_machines_permission_its_task_fails_as_on_aws_and_nobody_is_asked(
+    local_service_factory, tmp_path, role, taken, action, target, error
+):
+    service = local_service_factory(LOCAL_TEMPLATE=template_without(tmp_path, role, **taken))
     name = service.start(3, 4)
-    status = service.wait_until_done(name)
-    assert status["status"] == "FAILED"
+    assert service.wait_until_done(name)["status"] == "FAILED"
     history = requests.get(f"{service.url}/_console/api/executions/{name}", timeout=10)  # the event history
     assert history.status_code == 200
-    text = history.text
-    assert "Lambda.AWSLambdaException" in text
-    assert "is not authorized to perform: lambda:InvokeFunction on resource: " in text
+    assert f"is not authorized to perform: {action} on resource: " in history.text and target in history.text
+    assert error is None or error in history.text
     assert not [m for m in service.emails_for(name) if m["Subject"].startswith("Approval needed")]
     denied = [line for line in service.log.read_text().splitlines() if "IAM denied" in line]
-    assert denied and "lambda:InvokeFunction" in denied[0] and "approval-workflow-local-requestApproval" in denied[0]
+    assert denied and action in denied[0] and target in denied[0]
 
 
 def test_without_ses_send_the_approval_email_fails_the_execution_with_notification_failed(
@@ -85,19 +93,3 @@ def test_without_the_partners_callback_permission_the_calculation_fails(local_se
     status = service.wait_until_done(name, timeout=60)
     assert (status["status"], status["error"]) == ("FAILED", "CalculationFailed")
     assert "may not states:SendTaskSuccess on *" in service.log.read_text()
-
-
-def test_without_starting_the_approval_machine_the_workflow_fails_at_approval_and_nobody_is_asked(
-    local_service_factory, tmp_path
-):
-    service = local_service_factory(
-        LOCAL_TEMPLATE=template_without(tmp_path, "WorkflowStateMachineRole", action="states:StartExecution"))
-    name = service.start(3, 4)
-    status = service.wait_until_done(name)
-    assert status["status"] == "FAILED"
-    history = requests.get(f"{service.url}/_console/api/executions/{name}", timeout=10).text
-    assert "is not authorized to perform: states:StartExecution on resource: " in history
-    assert "approval-workflow-local-approval" in history
-    assert not [m for m in service.emails_for(name) if m["Subject"].startswith("Approval needed")]
-    denied = [line for line in service.log.read_text().splitlines() if "IAM denied" in line]
-    assert denied and "WorkflowStateMachineRole" in denied[0] and "states:StartExecution" in denied[0]
