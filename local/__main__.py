@@ -53,6 +53,10 @@ def main() -> int:
     for route in service.routes:
         console(f"  {route.method:4} {base_url}{route.path}")
     console(f"try:  curl -s -X POST {base_url}/start -H 'Content-Type: application/json' -d '{{\"x\": 3, \"y\": 4}}'")
+    approvals = app.engine.machine_arns["ApprovalStateMachine"]
+    console("or an approval of your own (the console's form does the same; any credentials do locally):")
+    console(f"      AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region {service.region} --endpoint-url {app.aws_url} "
+            f"stepfunctions start-execution --state-machine-arn {approvals} --input '{{\"subject\": \"Deploy v2\"}}'")
     console("Ctrl-C stops it.")
     stop.wait()
     console("stopping")
