@@ -19,6 +19,8 @@ MAX_DETAILS = 30
 MAX_LABEL_CHARS = 60
 MAX_VALUE_CHARS = 1_000
 MAX_LINK_CHARS = 2_048
+MAX_TIMEOUT_SECONDS = 365 * 24 * 3600  # a Standard execution lives at most a year
+_MAX_WHOLE = 10**38  # DynamoDB keeps numbers of up to 38 digits
 
 # Each optional field of the input and the stage setting (env.json) it replaces for this request.
 POLICY_FIELDS = {
@@ -69,7 +71,10 @@ def check_request(raw: Any, stage: Mapping[str, str], allowed_domains: frozenset
         context["requestedBy"] = _address("requestedBy", requested_by)
     policy = _policy(raw, stage, allowed_domains)
     if requested_by is not None:
-        asker = requested_by.lower()
+        asker = context["requestedBy"].lower()
+        if asker.rsplit("@", 1)[1] not in allowed_domains:
+            raise refuse("requestedBy", f"{context['requestedBy']} is outside the domains this service may email "
+                                        f"({', '.join(sorted(allowed_domains))})")
         if asker in (address.lower() for address in policy.approvers):
             raise refuse("requestedBy", "is one of the approvers: nobody may decide their own request")
         if asker == policy.escalation_email.lower():
@@ -78,13 +83,12 @@ def check_request(raw: Any, stage: Mapping[str, str], allowed_domains: frozenset
 
 
 def allowed_domains(stage: Mapping[str, str]) -> frozenset[str]:
-    """APPROVER_DOMAINS (comma-separated), else the domains of the stage's configured approvers and
-    escalation contact: a caller cannot use the service to email anyone else."""
+    """APPROVER_DOMAINS (comma-separated), else the domains of the stage's configured approvers: a
+    caller cannot use the service to email anyone else."""
     configured = [part.strip().lower() for part in str(stage.get("APPROVER_DOMAINS") or "").split(",") if part.strip()]
     if configured:
         return frozenset(configured)
-    policy = ApprovalPolicy.from_config(stage)
-    return frozenset(address.rsplit("@", 1)[1].lower() for address in (*policy.approvers, policy.escalation_email) if address)
+    return frozenset(address.rsplit("@", 1)[1].lower() for address in ApprovalPolicy.from_config(stage).approvers)
 
 
 def _subject(value: Any) -> str:
@@ -115,7 +119,10 @@ def _details(value: Any) -> list[dict[str, Any]]:
             raise refuse(f"{where}.value", "must be a text or a number")
         if len(str(shown)) > MAX_VALUE_CHARS:
             raise refuse(f"{where}.value", f"is {len(str(shown))} characters long; at most {MAX_VALUE_CHARS}")
-        rows.append({"label": label.strip(), "value": shown})
+        # A whole number is kept as one; any other number as the text it was sent as (the table keeps
+        # whole numbers, and shows every value as text anyway).
+        kept = shown if isinstance(shown, int) and abs(shown) < _MAX_WHOLE else shown if isinstance(shown, str) else str(shown)
+        rows.append({"label": label.strip(), "value": kept})
     return rows
 
 
@@ -143,10 +150,15 @@ def _address(field: str, value: Any) -> str:
 
 def _policy(raw: Mapping[str, Any], stage: Mapping[str, str], domains: frozenset[str]) -> ApprovalPolicy:
     config: dict[str, Any] = dict(stage)
+    # A rule broken together with a stage setting is named by the request's field it concerns.
     named = {setting: field for field, setting in POLICY_FIELDS.items()}
+    named.update({setting: "escalation" for setting in _ESCALATION_FIELDS.values()})
     for field, setting in POLICY_FIELDS.items():
         if raw.get(field) is not None:
             config[setting] = raw[field]
+    timeout = raw.get("timeoutSeconds")
+    if isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > MAX_TIMEOUT_SECONDS:
+        raise refuse("timeoutSeconds", f"is {timeout}; at most {MAX_TIMEOUT_SECONDS} (a year: how long an execution may live)")
     approvers = raw.get("approvers")
     if approvers is not None:
         if not isinstance(approvers, list) or not approvers or not all(isinstance(item, str) for item in approvers):

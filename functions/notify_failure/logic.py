@@ -94,10 +94,10 @@ def failure_of(state: dict[str, Any]) -> dict[str, Any]:
             execution = json.loads(failure.get("Cause") or "")
         except ValueError:
             return failure
-        if isinstance(execution, dict) and (execution.get("Error") or execution.get("error")):
-            return {"Error": execution.get("Error") or execution.get("error"), "Cause": execution.get("Cause") or execution.get("cause") or ""}
-        if isinstance(execution, dict) and execution.get("Status") == "ABORTED":
+        if isinstance(execution, dict) and execution.get("Status") == "ABORTED":  # stopped, with an error or not
             return {"Error": ApprovalStopped.__name__, "Cause": OUTCOMES[ApprovalStopped.__name__].explanation}
+        if isinstance(execution, dict) and execution.get("Error"):
+            return {"Error": execution["Error"], "Cause": execution.get("Cause") or ""}
     return failure
 
 

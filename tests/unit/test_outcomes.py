@@ -40,6 +40,8 @@ def CHILD(status, error):  # noqa: N802 - reads as the cause it builds
          "NotificationFailed"),
         ({"input": INPUT, "calculation": CALC, "failure": {"Error": "States.TaskFailed", "Cause": CHILD("ABORTED", None)}},
          "ApprovalStopped"),
+        ({"input": INPUT, "calculation": CALC, "failure": {"Error": "States.TaskFailed", "Cause": CHILD("ABORTED", "Operator")}},
+         "ApprovalStopped"),
     ],
 )
 def test_each_failure_is_named_by_the_step_that_failed(state, outcome):
