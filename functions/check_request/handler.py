@@ -1,7 +1,6 @@
 """CheckRequest: the approval machine's input checked and completed from the stage's settings."""
 
 import functools
-import os
 
 from functions.common.approval_request import allowed_domains, check_request
 from functions.common.observability import logger
@@ -11,8 +10,9 @@ from functions.common.settings import Settings
 @functools.cache
 def stage() -> tuple[dict[str, str], frozenset[str]]:
     """The stage's policy settings and the domains requests may name, once per container."""
-    settings = {**Settings.from_env().policy_environment, "APPROVER_DOMAINS": os.environ.get("APPROVER_DOMAINS", "")}
-    return settings, allowed_domains(settings)
+    settings = Settings.from_env()
+    config = {**settings.policy_environment, "APPROVER_DOMAINS": settings.approver_domains}
+    return config, allowed_domains(config)
 
 
 @logger.inject_lambda_context(correlation_id_path="execution")

@@ -23,6 +23,7 @@ class Settings:
     calculation_timeout_seconds: int = DEFAULT_CALCULATION_TIMEOUT_SECONDS
     http_timeout_seconds: float = DEFAULT_HTTP_TIMEOUT_SECONDS
     policy_environment: Mapping[str, str] = field(default_factory=dict)
+    approver_domains: str = ""  # where a request's own approvers may be (empty: the stage's approvers' domains)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -41,6 +42,7 @@ class Settings:
             ),
             http_timeout_seconds=_positive_int(env, "HTTP_TIMEOUT_SECONDS", DEFAULT_HTTP_TIMEOUT_SECONDS),
             policy_environment={key: env[key] for key in POLICY_KEYS if key in env},
+            approver_domains=env.get("APPROVER_DOMAINS", ""),
         )
 
     @property
